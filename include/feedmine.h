@@ -1,0 +1,318 @@
+/*
+ * feedmine.h -- the whole public API of libfeedmine.
+ *
+ * feedmine tags customer feedback (support tickets, NPS comments, churn and
+ * lost-deal reasons) by product area, sentiment and kind with naive Bayes,
+ * in any language, and rolls the tags up into requirement reports.
+ *
+ * Conventions (they hold for every function below unless its comment says
+ * otherwise):
+ *   - Every fallible call returns an fm_status and takes an `fm_error *err`
+ *     last, which may be NULL; when not NULL it receives the code, a message
+ *     and, for parse errors, the 1-based line and column.
+ *   - Objects come in create/free pairs. Free functions accept NULL. On
+ *     failure `*out` is set to NULL and nothing is leaked.
+ *   - Strings are UTF-8 with explicit lengths; no function requires NUL
+ *     termination of its input text. Returned strings are NUL-terminated.
+ *   - The library never prints, exits, aborts, reads the environment or
+ *     changes the locale. It has no global mutable state and no init call.
+ *   - Threads: an fm_model is immutable after open and may be shared by any
+ *     number of threads without locks. Every other object (fm_tagger,
+ *     fm_trainer, fm_reader, fm_agg, fm_store) belongs to one thread at a
+ *     time; use one per thread.
+ */
+#ifndef FEEDMINE_H
+#define FEEDMINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(FM_BUILDING_LIBRARY) && defined(__GNUC__)
+#define FM_API __attribute__((visibility("default")))
+#else
+#define FM_API
+#endif
+
+/* ------------------------------------------------------------------------
+ * Versions. Three are kept apart: the API version below (source level), the
+ * library SONAME (bumped only when the ABI breaks) and the model file format
+ * version (fm_model_format_version()).
+ * ---------------------------------------------------------------------- */
+#define FEEDMINE_VERSION_MAJOR 0
+#define FEEDMINE_VERSION_MINOR 1
+#define FEEDMINE_VERSION_PATCH 0
+#define FEEDMINE_VERSION "0.1.0"
+#define FEEDMINE_VERSION_NUMBER \
+  (FEEDMINE_VERSION_MAJOR * 1000000 + FEEDMINE_VERSION_MINOR * 1000 + \
+   FEEDMINE_VERSION_PATCH)
+
+/* The version of the library actually linked: compare with
+ * FEEDMINE_VERSION_NUMBER to catch a header/library mismatch. */
+FM_API int fm_version_number(void);
+/* Static string, e.g. "0.1.0". */
+FM_API const char *fm_version(void);
+
+/* ------------------------------------------------------------------------
+ * Status codes. The enum only grows at the end; values never change.
+ * ---------------------------------------------------------------------- */
+typedef enum fm_status {
+  FM_OK = 0,
+  FM_ENOMEM = 1,     /* an allocation failed; nothing was leaked */
+  FM_EINVAL = 2,     /* a bad argument or option */
+  FM_ETOOBIG = 3,    /* input over a size cap (document, field, model) */
+  FM_EIO = 4,        /* a file could not be opened, read or written */
+  FM_EMODEL = 5,     /* a model file is corrupt, truncated or foreign */
+  FM_EVERSION = 6,   /* a model file of a format version this build lacks */
+  FM_EPARSE = 7,     /* malformed input (CSV, JSON, date, number, INI) */
+  FM_EUNICODE = 8,   /* the Unicode library (ICU) failed */
+  FM_EREGEX = 9,     /* the regular expression library (PCRE2) failed */
+  FM_EMISMATCH = 10, /* models or aggregates with different settings */
+  FM_ENOTFOUND = 11, /* a named head, label, column or record is absent */
+  FM_ESTORE = 12,    /* the SQLite store failed or is not a feedmine store */
+  FM_EBUSY = 13,     /* the store is locked by another live job */
+  FM_ECANCELLED = 14,/* a callback asked to stop */
+  FM_EEOF = 15       /* no more records (not an error for readers) */
+} fm_status;
+
+/* Static English text for a status; never NULL (unknown codes included). */
+FM_API const char *fm_strerror(fm_status code);
+
+/* Error detail, filled in caller storage. */
+typedef struct fm_error {
+  fm_status code;
+  uint64_t line, column; /* 1-based; 0 = not applicable */
+  char msg[192];         /* NUL-terminated, never longer */
+} fm_error;
+
+/* ------------------------------------------------------------------------
+ * The text pipeline.
+ *
+ * UTF-8 check -> redaction -> normalization -> word segmentation ->
+ * language -> stopwords and stemming -> negation scope -> features.
+ * Every optional stage has a bit in `stages`; clearing it switches the stage
+ * off (for ablations). The UTF-8 check and segmentation always run.
+ * ---------------------------------------------------------------------- */
+#define FM_STAGE_REDACT    (1u << 0) /* PII becomes <email>, <url>, ... */
+#define FM_STAGE_NORMALIZE (1u << 1) /* NFKC, case fold, diacritics */
+#define FM_STAGE_LANGID    (1u << 2) /* identify language when not given */
+#define FM_STAGE_STOPWORDS (1u << 3) /* drop stopwords from features */
+#define FM_STAGE_STEM      (1u << 4) /* Snowball stemming */
+#define FM_STAGE_NEGATION  (1u << 5) /* mark words after a negator */
+#define FM_STAGE_BIGRAMS   (1u << 6) /* word bigrams */
+#define FM_STAGE_CHARGRAMS (1u << 7) /* character n-grams */
+#define FM_STAGE_DICT_SEGMENT (1u << 8) /* ICU dictionary words for Thai, CJK... */
+#define FM_STAGES_DEFAULT                                                   \
+  (FM_STAGE_REDACT | FM_STAGE_NORMALIZE | FM_STAGE_LANGID |                 \
+   FM_STAGE_STOPWORDS | FM_STAGE_STEM | FM_STAGE_NEGATION |                 \
+   FM_STAGE_BIGRAMS | FM_STAGE_DICT_SEGMENT)
+
+#define FM_MAX_DOC_BYTES_DEFAULT ((size_t)1 << 20) /* 1 MiB */
+
+typedef struct fm_pipeline_opts {
+  size_t size;           /* sizeof(fm_pipeline_opts) */
+  unsigned stages;       /* FM_STAGE_* bits */
+  size_t max_doc_bytes;  /* documents over this are refused: FM_ETOOBIG;
+                            0 = FM_MAX_DOC_BYTES_DEFAULT */
+  unsigned char_ngram_min; /* with FM_STAGE_CHARGRAMS; 0 = default 2 */
+  unsigned char_ngram_max; /* with FM_STAGE_CHARGRAMS; 0 = default 5 */
+} fm_pipeline_opts;
+#define FM_PIPELINE_OPTS_INIT \
+  { sizeof(fm_pipeline_opts), FM_STAGES_DEFAULT, 0, 2, 5 }
+
+/* Token kinds. */
+typedef enum fm_token_kind {
+  FM_TOKEN_WORD = 0,
+  FM_TOKEN_NUMBER = 1,      /* digits, with inner . , : */
+  FM_TOKEN_EMOJI = 2,       /* an emoji or pictograph sequence */
+  FM_TOKEN_PUNCT = 3,       /* punctuation; ends negation scope */
+  FM_TOKEN_PLACEHOLDER = 4  /* redacted PII: "<email>", "<url>", ... */
+} fm_token_kind;
+
+#define FM_TOKEN_STOPWORD (1u << 0) /* on the language's stopword list */
+#define FM_TOKEN_NEGATED  (1u << 1) /* inside a negation scope */
+#define FM_TOKEN_NEGATOR  (1u << 2) /* the word opens a negation scope */
+#define FM_TOKEN_SENTENCE_END (1u << 3) /* punctuation that ends a sentence */
+
+/* One token. `text` is the normalized word; `stem` the stemmed form (equal
+ * to `text` when no stemmer applies). Offsets are byte offsets into the
+ * normalized text. */
+typedef struct fm_token {
+  const char *text;
+  size_t len;
+  const char *stem;
+  size_t stem_len;
+  size_t start, end;
+  fm_token_kind kind;
+  unsigned flags; /* FM_TOKEN_* */
+} fm_token;
+
+typedef enum fm_feature_kind {
+  FM_FEATURE_UNIGRAM = 0,
+  FM_FEATURE_BIGRAM = 1,
+  FM_FEATURE_CHARGRAM = 2
+} fm_feature_kind;
+
+/* One feature with its count in the document. `id` is a 64-bit hash of
+ * `text`, stable across runs and machines. Feature texts: a unigram is the
+ * stem ("!" prefixed inside a negation scope: "!good"), a bigram is two
+ * unigrams joined by one space, a character n-gram is "c:" followed by the
+ * n-gram (word edges shown as "_"). */
+typedef struct fm_feature {
+  uint64_t id;
+  const char *text;
+  size_t len;
+  uint32_t count;
+  fm_feature_kind kind;
+} fm_feature;
+
+/* The pipeline's view of one document. Every pointer is owned by the
+ * tagger that produced it and is valid until the next call on that tagger
+ * or its free. */
+typedef struct fm_analysis {
+  const char *lang;        /* ISO 639-1 code, or "und" */
+  int lang_given;          /* 1 when the caller's language was used */
+  const char *redacted;    /* input after UTF-8 repair and redaction */
+  size_t redacted_len;
+  const char *normalized;  /* after normalization */
+  size_t normalized_len;
+  size_t invalid_utf8;     /* invalid sequences replaced by U+FFFD */
+  size_t pii_count;        /* spans redacted */
+  const fm_token *tokens;
+  size_t n_tokens;
+  const fm_feature *features; /* in order of first appearance */
+  size_t n_features;
+} fm_analysis;
+
+/* ------------------------------------------------------------------------
+ * Models (naive Bayes, one head per question asked of a text).
+ * ---------------------------------------------------------------------- */
+typedef struct fm_model fm_model;
+
+/* The model file format version this build writes (major * 1000 + minor).
+ * It reads every minor version of its major and refuses others. */
+FM_API int fm_model_format_version(void);
+
+/* Opens a model file with mmap, read-only, and validates it (magic, format
+ * version, sizes, offsets, checksum). Cost does not grow with the model's
+ * size beyond the checksum pass. Errors: FM_EIO (cannot open/map),
+ * FM_EMODEL (not a feedmine model, truncated, corrupt), FM_EVERSION (format
+ * version this build cannot read; the message names both versions),
+ * FM_ENOMEM. Caller-owned: release with fm_model_close(). The model is
+ * immutable and may be shared by any number of threads. */
+FM_API fm_status fm_model_open(const char *path, fm_model **out,
+                               fm_error *err);
+
+/* Same, over bytes in memory. The bytes are borrowed and must stay valid
+ * and unchanged until fm_model_close(). `data` must be 8-byte aligned. */
+FM_API fm_status fm_model_open_memory(const void *data, size_t len,
+                                      fm_model **out, fm_error *err);
+
+/* Releases a model. No tagger may still use it. NULL is a no-op. */
+FM_API void fm_model_close(fm_model *model);
+
+/* Heads and labels. Names are owned by the model. Out-of-range indexes
+ * give 0 counts and NULL names. */
+FM_API size_t fm_model_head_count(const fm_model *model);
+FM_API const char *fm_model_head_name(const fm_model *model, size_t head);
+FM_API size_t fm_model_label_count(const fm_model *model, size_t head);
+FM_API const char *fm_model_label_name(const fm_model *model, size_t head,
+                                       size_t label);
+/* Index of a head by name, or -1. */
+FM_API long fm_model_head_index(const fm_model *model, const char *name);
+
+/* The pipeline options the model was trained with (taggers always use
+ * them). */
+FM_API void fm_model_pipeline_opts(const fm_model *model,
+                                   fm_pipeline_opts *out);
+
+/* A 16-hex-digit identity of the model's content (its checksum), owned by
+ * the model. */
+FM_API const char *fm_model_id(const fm_model *model);
+
+/* ------------------------------------------------------------------------
+ * Taggers: per-thread working state (arena, ICU break iterator, stemmers,
+ * regex match data). One per thread; many taggers may share one model.
+ * ---------------------------------------------------------------------- */
+typedef struct fm_tagger fm_tagger;
+
+/* Creates a tagger. With a model, the model's pipeline options are used and
+ * `opts` must be NULL; without one (model NULL) the tagger can only analyze,
+ * with `opts` (NULL = defaults). The model is borrowed: it must outlive the
+ * tagger. Caller-owned: release with fm_tagger_free(). Errors: FM_ENOMEM,
+ * FM_EINVAL, FM_EUNICODE, FM_EREGEX. */
+FM_API fm_status fm_tagger_new(const fm_model *model,
+                               const fm_pipeline_opts *opts,
+                               fm_tagger **out, fm_error *err);
+FM_API void fm_tagger_free(fm_tagger *tagger);
+
+/* Runs the text pipeline over one document. `lang` (ISO 639-1, may be NULL
+ * or "") overrides language identification. `*out` is owned by the tagger
+ * and valid until its next call. Invalid UTF-8 is repaired, not refused.
+ * Errors: FM_ETOOBIG (over max_doc_bytes), FM_ENOMEM, FM_EUNICODE. */
+FM_API fm_status fm_tagger_analyze(fm_tagger *tagger, const char *text,
+                                   size_t len, const char *lang,
+                                   const fm_analysis **out, fm_error *err);
+
+/* One label with its calibrated probability. */
+typedef struct fm_label_prob {
+  size_t label;      /* index into fm_model_label_name(model, head, .) */
+  const char *name;  /* owned by the model */
+  double prob;
+} fm_label_prob;
+
+/* One feature's pull toward a head's chosen label: its weight is the
+ * log-probability difference it adds between the chosen label and the
+ * runner-up (positive = pushed toward the chosen label). */
+typedef struct fm_explain_item {
+  const char *feature; /* owned by the model */
+  double weight;
+} fm_explain_item;
+
+typedef struct fm_head_result {
+  const char *head;          /* owned by the model */
+  size_t label;              /* best label */
+  const char *label_name;    /* owned by the model */
+  double prob;               /* its calibrated probability */
+  int needs_review;          /* prob below the head's threshold */
+  const fm_label_prob *top;  /* top-k labels, best first */
+  size_t n_top;
+  const fm_explain_item *explain; /* with FM_TAG_EXPLAIN, strongest first */
+  size_t n_explain;
+} fm_head_result;
+
+typedef struct fm_result {
+  const fm_analysis *analysis;
+  const fm_head_result *heads; /* one per model head, in model order */
+  size_t n_heads;
+} fm_result;
+
+#define FM_TAG_EXPLAIN (1u << 0) /* fill fm_head_result.explain */
+
+typedef struct fm_tag_opts {
+  size_t size;        /* sizeof(fm_tag_opts) */
+  unsigned flags;     /* FM_TAG_* */
+  size_t top_k;       /* labels in fm_head_result.top; 0 = 3 */
+  size_t explain_k;   /* features per head with FM_TAG_EXPLAIN; 0 = 8 */
+  const char *source; /* "ticket", "nps", "churn", "lost_deal" or NULL:
+                         heads trained only for some sources (churn_reason)
+                         are skipped for others */
+} fm_tag_opts;
+#define FM_TAG_OPTS_INIT { sizeof(fm_tag_opts), 0, 0, 0, NULL }
+
+/* Tags one text with the tagger's model. `lang` as in fm_tagger_analyze.
+ * `opts` may be NULL. `*out` is owned by the tagger and valid until its
+ * next call. Errors: FM_EINVAL (tagger without a model), FM_ETOOBIG,
+ * FM_ENOMEM, FM_EUNICODE. */
+FM_API fm_status fm_tagger_tag(fm_tagger *tagger, const char *text,
+                               size_t len, const char *lang,
+                               const fm_tag_opts *opts,
+                               const fm_result **out, fm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FEEDMINE_H */

@@ -1,0 +1,92 @@
+/*
+ * utf8.c -- UTF-8 repair. Customer text arrives as any bytes; everything
+ * after this step may assume valid UTF-8 without NUL.
+ */
+#include "internal.h"
+
+size_t fmi_utf8_encode(uint32_t cp, char *out) {
+  unsigned char *o = (unsigned char *)out;
+  if (cp < 0x80) { o[0] = (unsigned char)cp; return 1; }
+  if (cp < 0x800) {
+    o[0] = (unsigned char)(0xC0 | (cp >> 6));
+    o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    o[0] = (unsigned char)(0xE0 | (cp >> 12));
+    o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  o[0] = (unsigned char)(0xF0 | (cp >> 18));
+  o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+  o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+  o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+/* Length of the valid sequence at s, or 0 with *bad = bytes of the maximal
+ * invalid subpart (at least 1), following Unicode's "U+FFFD substitution of
+ * maximal subparts" (Table 3-7 of the standard): overlongs, surrogates and
+ * values past U+10FFFF are refused at the byte where they become certain. */
+static size_t valid_len(const unsigned char *s, size_t n, size_t *bad) {
+  unsigned c = s[0];
+  unsigned lo = 0x80, hi = 0xBF;
+  size_t need, i;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) need = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    need = 3;
+    if (c == 0xE0) lo = 0xA0;       /* overlong */
+    else if (c == 0xED) hi = 0x9F;  /* surrogates */
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    need = 4;
+    if (c == 0xF0) lo = 0x90;       /* overlong */
+    else if (c == 0xF4) hi = 0x8F;  /* > U+10FFFF */
+  } else {
+    *bad = 1;
+    return 0;
+  }
+  for (i = 1; i < need; i++) {
+    unsigned b;
+    if (i >= n) { *bad = i; return 0; }
+    b = s[i];
+    if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) {
+      *bad = i;
+      return 0;
+    }
+  }
+  return need;
+}
+
+size_t fmi_utf8_sanitize(const char *in, size_t n, char *out,
+                         size_t *out_len) {
+  const unsigned char *s = (const unsigned char *)in;
+  size_t i = 0, o = 0, repl = 0;
+  while (i < n) {
+    unsigned c = s[i];
+    if (c < 0x80) {
+      /* ASCII run: the common case, copied byte by byte */
+      out[o++] = c ? (char)c : ' ';
+      i++;
+      continue;
+    }
+    {
+      size_t bad = 0, k = valid_len(s + i, n - i, &bad);
+      if (k) {
+        memcpy(out + o, s + i, k);
+        o += k;
+        i += k;
+      } else {
+        out[o++] = (char)0xEF;
+        out[o++] = (char)0xBF;
+        out[o++] = (char)0xBD;
+        repl++;
+        i += bad;
+      }
+    }
+  }
+  out[o] = 0;
+  *out_len = o;
+  return repl;
+}
