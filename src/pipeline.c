@@ -1,0 +1,493 @@
+/*
+ * pipeline.c -- runs the text pipeline over one document:
+ *
+ *   UTF-8 repair -> redaction -> normalization -> segmentation ->
+ *   language -> stopwords, stemming -> negation scope -> features
+ *
+ * Everything a document needs lives in the pipeline's arena, which is reset
+ * at the start of each run, so steady-state tagging does not touch malloc.
+ *
+ * Redacted PII travels through normalization and segmentation as one
+ * private-use code point (U+E000 + kind): NFKC leaves private-use
+ * characters alone and the segmenter makes each one a placeholder token, so
+ * "<email>" can never be split, case folded or stemmed.
+ */
+#include "pipeline.h"
+
+#include <stdlib.h>
+
+#define PUA_BASE 0xE000u
+
+/* Numbers up to this many digits are kept as features ("404", "2024");
+ * longer ones are ids, amounts or order numbers and become "<num>", which
+ * keeps the vocabulary from filling up with one-off digits. */
+#define MAX_NUMBER_DIGITS 4
+
+fm_status fmi_pipeline_opts_resolve(const fm_pipeline_opts *in,
+                                    fm_pipeline_opts *out, fm_error *err) {
+  fm_pipeline_opts def = FM_PIPELINE_OPTS_INIT;
+  if (in) {
+    if (in->size < sizeof(size_t) || in->size > sizeof(fm_pipeline_opts))
+      return fmi_fail(err, FM_EINVAL,
+                      "fm_pipeline_opts.size is %zu, expected %zu", in->size,
+                      sizeof(fm_pipeline_opts));
+    /* Fields past the caller's size keep their defaults: an older caller's
+     * smaller struct stays valid as the struct grows. */
+    memcpy(&def, in, in->size);
+    def.size = sizeof def;
+  }
+  if (def.max_doc_bytes == 0) def.max_doc_bytes = FM_MAX_DOC_BYTES_DEFAULT;
+  if (def.char_ngram_min == 0) def.char_ngram_min = 2;
+  if (def.char_ngram_max == 0) def.char_ngram_max = 5;
+  if (def.char_ngram_min > def.char_ngram_max || def.char_ngram_max > 16)
+    return fmi_fail(err, FM_EINVAL,
+                    "character n-gram range %u-%u is invalid (1 <= min <= "
+                    "max <= 16)",
+                    def.char_ngram_min, def.char_ngram_max);
+  if (def.max_doc_bytes > ((size_t)1 << 30))
+    return fmi_fail(err, FM_EINVAL, "max_doc_bytes over 1 GiB");
+  def.stages &= FM_STAGES_DEFAULT | FM_STAGE_CHARGRAMS;
+  *out = def;
+  fmi_ok(err);
+  return FM_OK;
+}
+
+fm_status fmi_pipeline_init(fmi_pipeline *p, const fm_pipeline_opts *opts,
+                            fm_error *err) {
+  fm_status st;
+  memset(p, 0, sizeof *p);
+  st = fmi_pipeline_opts_resolve(opts, &p->opts, err);
+  if (st != FM_OK) return st;
+  /* The cap bounds one document's working memory: tokens, features and
+   * their texts for the worst case of one-letter words, plus the text
+   * copies. */
+  fmi_arena_init(&p->arena, 96 * p->opts.max_doc_bytes + ((size_t)1 << 20));
+  if (p->opts.stages & FM_STAGE_REDACT) {
+    st = fmi_redactor_new(&p->redactor, err);
+    if (st != FM_OK) goto fail;
+  }
+  st = fmi_normalizer_new(&p->normalizer, err);
+  if (st != FM_OK) goto fail;
+  st = fmi_segmenter_new(&p->segmenter, err);
+  if (st != FM_OK) goto fail;
+  st = fmi_stemmers_new(&p->stemmers, err);
+  if (st != FM_OK) goto fail;
+  return FM_OK;
+fail:
+  fmi_pipeline_destroy(p);
+  return st;
+}
+
+void fmi_pipeline_destroy(fmi_pipeline *p) {
+  fmi_redactor_free(p->redactor);
+  fmi_normalizer_free(p->normalizer);
+  fmi_segmenter_free(p->segmenter);
+  fmi_stemmers_free(p->stemmers);
+  fmi_arena_free(&p->arena);
+  fmi_free(p->ft_keys);
+  fmi_free(p->ft_vals);
+  memset(p, 0, sizeof *p);
+}
+
+/* ---- redaction ------------------------------------------------------------
+ * Builds both texts from the spans: `shown` with "<email>" for callers and
+ * reports, `work` with one private-use code point per span for the rest of
+ * the pipeline. */
+static fm_status redact(fmi_pipeline *p, const char *s, size_t n,
+                        const char **shown, size_t *shown_len,
+                        const char **work, size_t *work_len, fm_error *err) {
+  fmi_span *spans = NULL;
+  size_t ns = 0, i, at = 0, cap_shown, cap_work, o1 = 0, o2 = 0;
+  char *a, *b;
+  fm_status st;
+  p->an.pii_count = 0;
+  if (!p->redactor) goto unchanged;
+  st = fmi_redact_find(p->redactor, s, n, &p->arena, &spans, &ns, err);
+  if (st != FM_OK) return st;
+  if (ns == 0) goto unchanged;
+  /* Placeholders are at most 8 bytes ("<email>" is 7) and the private-use
+   * character 3, so each span grows the text by at most 8. */
+  cap_shown = n + 8 * ns + 1;
+  cap_work = n + 1;
+  a = fmi_arena_alloc(&p->arena, cap_shown);
+  b = fmi_arena_alloc(&p->arena, cap_work + 3 * ns);
+  if (!a || !b) return fmi_fail(err, fmi_arena_status(&p->arena),
+                                "document needs too much working memory");
+  for (i = 0; i < ns; i++) {
+    const char *ph = fmi_pii_placeholder(spans[i].kind);
+    size_t phl = strlen(ph), gap = spans[i].start - at;
+    memcpy(a + o1, s + at, gap);
+    memcpy(b + o2, s + at, gap);
+    o1 += gap;
+    o2 += gap;
+    memcpy(a + o1, ph, phl);
+    o1 += phl;
+    /* Spaces around the code point keep it from gluing to a word when the
+     * PII touched letters ("mail:jo@x.com"). */
+    b[o2++] = ' ';
+    o2 += fmi_utf8_encode(PUA_BASE + (uint32_t)spans[i].kind, b + o2);
+    b[o2++] = ' ';
+    at = spans[i].end;
+  }
+  memcpy(a + o1, s + at, n - at);
+  memcpy(b + o2, s + at, n - at);
+  o1 += n - at;
+  o2 += n - at;
+  a[o1] = b[o2] = 0;
+  *shown = a;
+  *shown_len = o1;
+  *work = b;
+  *work_len = o2;
+  p->an.pii_count = ns;
+  return FM_OK;
+unchanged:
+  *shown = *work = s;
+  *shown_len = *work_len = n;
+  return FM_OK;
+}
+
+/* ---- feature counting -------------------------------------------------------
+ * Open addressing on the 64-bit id; the table only grows, so after the first
+ * few documents no allocation happens here. */
+static fm_status ft_prepare(fmi_pipeline *p, size_t want) {
+  size_t cap = 64;
+  while (cap < want * 2) {
+    if (cap > SIZE_MAX / 4) return FM_ENOMEM;
+    cap *= 2;
+  }
+  if (cap > p->ft_cap) {
+    uint64_t *k = fmi_malloc(cap * sizeof *k);
+    uint32_t *v = fmi_malloc(cap * sizeof *v);
+    if (!k || !v) {
+      fmi_free(k);
+      fmi_free(v);
+      return FM_ENOMEM;
+    }
+    fmi_free(p->ft_keys);
+    fmi_free(p->ft_vals);
+    p->ft_keys = k;
+    p->ft_vals = v;
+    p->ft_cap = cap;
+  }
+  memset(p->ft_vals, 0, p->ft_cap * sizeof *p->ft_vals);
+  return FM_OK;
+}
+
+typedef struct feat_acc {
+  fmi_pipeline *p;
+  fm_feature *feats;
+  size_t n, cap;
+  char *scratch; /* for building n-gram texts */
+  size_t scratch_cap;
+} feat_acc;
+
+static fm_status feat_add(feat_acc *fa, const char *text, size_t len,
+                          fm_feature_kind kind) {
+  fmi_pipeline *p = fa->p;
+  uint64_t id = fmi_hash64(text, len);
+  size_t mask = p->ft_cap - 1, h = (size_t)(id ^ (id >> 29)) & mask;
+  while (p->ft_vals[h]) {
+    if (p->ft_keys[h] == id) {
+      fa->feats[p->ft_vals[h] - 1].count++;
+      return FM_OK;
+    }
+    h = (h + 1) & mask;
+  }
+  if (fa->n == fa->cap) return FM_ETOOBIG; /* sized up front; cannot happen */
+  {
+    fm_feature *f = &fa->feats[fa->n];
+    char *copy = fmi_arena_memdup(&p->arena, text, len);
+    if (!copy) return fmi_arena_status(&p->arena);
+    f->id = id;
+    f->text = copy;
+    f->len = len;
+    f->count = 1;
+    f->kind = kind;
+  }
+  p->ft_keys[h] = id;
+  p->ft_vals[h] = (uint32_t)(++fa->n);
+  return FM_OK;
+}
+
+/* The text a token contributes as a unigram: "!" + stem inside a negation
+ * scope. Written into fa->scratch. */
+static size_t unigram_text(feat_acc *fa, const fm_token *t) {
+  size_t n = 0;
+  if (t->flags & FM_TOKEN_NEGATED) fa->scratch[n++] = '!';
+  memcpy(fa->scratch + n, t->stem, t->stem_len);
+  return n + t->stem_len;
+}
+
+/* Character n-grams of one word, sklearn's "char_wb" style: the word is
+ * padded with an edge mark on each side ("_word_"; '_' rather than a blank
+ * keeps feature texts free of spaces) and every run of min..max code
+ * points becomes "c:" + the run. */
+#define CHARGRAM_MAX_WORD 64 /* longer "words" (base64, hashes) add noise */
+static fm_status add_chargrams(feat_acc *fa, const fm_token *t) {
+  const fm_pipeline_opts *o = &fa->p->opts;
+  char pw[CHARGRAM_MAX_WORD + 2], g[CHARGRAM_MAX_WORD + 4];
+  size_t starts[CHARGRAM_MAX_WORD + 3], nc = 0, i, k, len = t->len;
+  const unsigned char *w = (const unsigned char *)t->text;
+  fm_status st;
+  if (len > CHARGRAM_MAX_WORD) return FM_OK;
+  pw[0] = '_';
+  memcpy(pw + 1, w, len);
+  pw[len + 1] = '_';
+  starts[nc++] = 0;
+  for (i = 0; i < len;) {
+    uint32_t cp;
+    starts[nc++] = 1 + i;
+    i += fmi_utf8_decode(w + i, len - i, &cp);
+  }
+  starts[nc++] = 1 + len;
+  starts[nc] = 2 + len; /* end of the last code point */
+  g[0] = 'c';
+  g[1] = ':';
+  for (k = o->char_ngram_min; k <= o->char_ngram_max; k++) {
+    for (i = 0; i + k <= nc; i++) {
+      size_t a = starts[i], b = starts[i + k];
+      if (k == 1 && (i == 0 || i == nc - 1)) continue; /* a lone edge mark */
+      memcpy(g + 2, pw + a, b - a);
+      st = feat_add(fa, g, b - a + 2, FM_FEATURE_CHARGRAM);
+      if (st != FM_OK) return st;
+    }
+  }
+  return FM_OK;
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+
+static bool token_is_feature(const fmi_pipeline *p, const fm_token *t) {
+  if (t->kind == FM_TOKEN_PUNCT) return false;
+  if ((p->opts.stages & FM_STAGE_STOPWORDS) && (t->flags & FM_TOKEN_STOPWORD))
+    return false;
+  return t->len > 0;
+}
+
+static bool is_thai_like(const char *lang) {
+  return !strcmp(lang, "th") || !strcmp(lang, "lo") || !strcmp(lang, "km") ||
+         !strcmp(lang, "my");
+}
+
+fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
+                           const char *lang, fm_error *err) {
+  fm_analysis *an = &p->an;
+  const unsigned stages = p->opts.stages;
+  char *clean;
+  const char *shown = NULL, *work = NULL, *norm;
+  size_t clean_len, shown_len = 0, work_len = 0, norm_len, nseg = 0, i, ntok = 0;
+  size_t max_feats, max_word = 0;
+  fmi_seg *segs = NULL;
+  fm_token *toks;
+  fm_status st;
+  feat_acc fa;
+
+  memset(an, 0, sizeof *an);
+  fmi_arena_reset(&p->arena);
+  if (!text && len) return fmi_fail(err, FM_EINVAL, "text is NULL");
+  if (len > p->opts.max_doc_bytes)
+    return fmi_fail(err, FM_ETOOBIG,
+                    "document of %zu bytes is over the %zu-byte limit", len,
+                    p->opts.max_doc_bytes);
+
+  /* 1. UTF-8 repair: at most 3 output bytes per input byte. */
+  clean = fmi_arena_alloc(&p->arena, 3 * len + 1);
+  if (!clean) goto arena_fail;
+  an->invalid_utf8 = fmi_utf8_sanitize(text ? text : "", len, clean,
+                                       &clean_len);
+
+  /* 2. Redaction. */
+  st = redact(p, clean, clean_len, &shown, &shown_len, &work, &work_len, err);
+  if (st != FM_OK) return st;
+  an->redacted = shown;
+  an->redacted_len = shown_len;
+
+  /* 3. Normalization. */
+  if (stages & FM_STAGE_NORMALIZE) {
+    char *o;
+    st = fmi_normalize(p->normalizer, work, work_len, &p->arena, &o,
+                       &norm_len, err);
+    if (st != FM_OK) return st;
+    norm = o;
+  } else {
+    norm = work;
+    norm_len = work_len;
+  }
+  an->normalized = norm;
+  an->normalized_len = norm_len;
+
+  /* 4. Segmentation. */
+  st = fmi_segment(p->segmenter, norm, norm_len,
+                   (stages & FM_STAGE_DICT_SEGMENT) != 0, &p->arena, &segs,
+                   &nseg, err);
+  if (st != FM_OK) return st;
+
+  /* 5. Language. A caller's code wins; an unknown one is kept as given
+   * (lowercased, if short and plain) rather than refused, so exports with
+   * odd codes still tag. */
+  {
+    const char *given = (lang && *lang) ? fmi_lang_canonical(lang) : NULL;
+    if (given) {
+      an->lang = given;
+      an->lang_given = 1;
+    } else if (stages & FM_STAGE_LANGID) {
+      an->lang = fmi_langid(norm, norm_len, segs, nseg);
+    } else {
+      an->lang = "und";
+    }
+  }
+
+  /* 6-7. Tokens: stopwords, stems, negation scope. */
+  toks = fmi_arena_alloc(&p->arena, (nseg ? nseg : 1) * sizeof *toks);
+  if (!toks) goto arena_fail;
+  {
+    bool negating = false, thai = is_thai_like(an->lang);
+    size_t prev_end = 0;
+    for (i = 0; i < nseg; i++) {
+      const fmi_seg *sg = &segs[i];
+      fm_token *t = &toks[ntok];
+      const char *w = norm + sg->start;
+      size_t wl = sg->end - sg->start;
+      memset(t, 0, sizeof *t);
+      t->kind = (fm_token_kind)sg->kind;
+      t->start = sg->start;
+      t->end = sg->end;
+      if (sg->kind == FM_TOKEN_PUNCT) {
+        t->text = w;
+        t->len = wl;
+        t->stem = w;
+        t->stem_len = wl;
+        if (sg->sentence_end) t->flags |= FM_TOKEN_SENTENCE_END;
+        negating = false;
+        ntok++;
+        prev_end = sg->end;
+        continue;
+      }
+      /* Thai writes no punctuation between clauses; a space is where a
+       * clause ends, so it ends the negation scope too. */
+      if (thai && negating && sg->start > prev_end &&
+          memchr(norm + prev_end, ' ', sg->start - prev_end))
+        negating = false;
+      prev_end = sg->end;
+      if (sg->kind == FM_TOKEN_PLACEHOLDER) {
+        t->text = fmi_pii_placeholder((fmi_pii_kind)sg->pii);
+        t->len = strlen(t->text);
+        t->stem = t->text;
+        t->stem_len = t->len;
+        ntok++;
+        continue;
+      }
+      t->text = w;
+      t->len = wl;
+      t->stem = w;
+      t->stem_len = wl;
+      if (sg->kind == FM_TOKEN_NUMBER) {
+        size_t digits = 0, k;
+        for (k = 0; k < wl; k++)
+          if (w[k] >= '0' && w[k] <= '9') digits++;
+        if (digits > MAX_NUMBER_DIGITS) {
+          t->stem = "<num>";
+          t->stem_len = 5;
+        }
+      } else if (sg->kind == FM_TOKEN_WORD) {
+        if ((stages & FM_STAGE_NEGATION) && fmi_is_negator(an->lang, w, wl)) {
+          t->flags |= FM_TOKEN_NEGATOR;
+          if (negating) t->flags |= FM_TOKEN_NEGATED;
+          negating = true;
+          ntok++;
+          continue;
+        }
+        if (fmi_is_stopword(an->lang, w, wl)) t->flags |= FM_TOKEN_STOPWORD;
+        if ((stages & FM_STAGE_STEM) && !(t->flags & FM_TOKEN_STOPWORD)) {
+          const char *s;
+          size_t sl;
+          st = fmi_stem(p->stemmers, an->lang, w, wl, &s, &sl, err);
+          if (st != FM_OK) return st;
+          if (s != w) {
+            char *c = fmi_arena_memdup(&p->arena, s, sl);
+            if (!c) goto arena_fail;
+            t->stem = c;
+            t->stem_len = sl;
+          }
+        }
+      }
+      if (negating) t->flags |= FM_TOKEN_NEGATED;
+      ntok++;
+    }
+  }
+  an->tokens = toks;
+  an->n_tokens = ntok;
+
+  /* 8. Features. Upper bound: one unigram and one bigram per token plus
+   * the character n-grams of each word. */
+  max_feats = 2 * ntok + 1;
+  for (i = 0; i < ntok; i++) {
+    if (toks[i].len > max_word) max_word = toks[i].len;
+    if (toks[i].stem_len > max_word) max_word = toks[i].stem_len;
+  }
+  if (stages & FM_STAGE_CHARGRAMS) {
+    size_t span = p->opts.char_ngram_max - p->opts.char_ngram_min + 1;
+    for (i = 0; i < ntok; i++)
+      if (toks[i].kind == FM_TOKEN_WORD &&
+          toks[i].len <= CHARGRAM_MAX_WORD)
+        max_feats += span * (toks[i].len + 2);
+  }
+  if (max_feats > UINT32_MAX / 2) goto arena_fail;
+  memset(&fa, 0, sizeof fa);
+  fa.p = p;
+  fa.cap = max_feats;
+  fa.feats = fmi_arena_alloc(&p->arena, max_feats * sizeof *fa.feats);
+  /* scratch holds "!stem !stem", at most two of the longest stems */
+  fa.scratch_cap = 2 * max_word + 8;
+  fa.scratch = fmi_arena_alloc(&p->arena, fa.scratch_cap);
+  if (!fa.feats || !fa.scratch) goto arena_fail;
+  if (ft_prepare(p, max_feats) != FM_OK)
+    return fmi_fail(err, FM_ENOMEM, "out of memory counting features");
+  {
+    const fm_token *prev = NULL; /* last feature token in this sentence */
+    for (i = 0; i < ntok; i++) {
+      const fm_token *t = &toks[i];
+      size_t ul;
+      if (t->kind == FM_TOKEN_PUNCT) {
+        if (t->flags & FM_TOKEN_SENTENCE_END) prev = NULL;
+        continue;
+      }
+      if (!token_is_feature(p, t)) continue;
+      ul = unigram_text(&fa, t);
+      st = feat_add(&fa, fa.scratch, ul, FM_FEATURE_UNIGRAM);
+      if (st != FM_OK) goto feat_fail;
+      if ((stages & FM_STAGE_BIGRAMS) && prev) {
+        size_t pl;
+        /* "prev cur": build in scratch after the unigram */
+        char *b = fa.scratch;
+        pl = 0;
+        if (prev->flags & FM_TOKEN_NEGATED) b[pl++] = '!';
+        memcpy(b + pl, prev->stem, prev->stem_len);
+        pl += prev->stem_len;
+        b[pl++] = ' ';
+        if (t->flags & FM_TOKEN_NEGATED) b[pl++] = '!';
+        memcpy(b + pl, t->stem, t->stem_len);
+        pl += t->stem_len;
+        st = feat_add(&fa, b, pl, FM_FEATURE_BIGRAM);
+        if (st != FM_OK) goto feat_fail;
+      }
+      prev = t;
+      if ((stages & FM_STAGE_CHARGRAMS) && t->kind == FM_TOKEN_WORD) {
+        st = add_chargrams(&fa, t);
+        if (st != FM_OK) goto feat_fail;
+      }
+    }
+  }
+  an->features = fa.feats;
+  an->n_features = fa.n;
+  fmi_ok(err);
+  return FM_OK;
+feat_fail:
+  return fmi_fail(err, st, st == FM_ETOOBIG
+                               ? "document needs too much working memory"
+                               : "out of memory");
+arena_fail:
+  return fmi_fail(err, fmi_arena_status(&p->arena),
+                  p->arena.over_cap ? "document needs too much working memory"
+                                    : "out of memory");
+}
