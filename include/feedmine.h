@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -311,6 +312,196 @@ FM_API fm_status fm_tagger_tag(fm_tagger *tagger, const char *text,
                                size_t len, const char *lang,
                                const fm_tag_opts *opts,
                                const fm_result **out, fm_error *err);
+
+/* ------------------------------------------------------------------------
+ * Readers: customer exports (CSV, JSON Lines) one record at a time.
+ *
+ * CSV is RFC 4180 (quoted fields with embedded newlines and doubled
+ * quotes), with a header row, an optional UTF-8 byte order mark, LF, CRLF
+ * or CR-only line ends and a delimiter `,` `;` or tab (detected from the
+ * header line unless given). JSON Lines is one object per line; nested
+ * objects are reached with dotted paths ("customer.plan"). Memory stays
+ * bounded whatever the input size: the input is streamed, never loaded.
+ *
+ * Standard fields are found by column mapping ("FIELD=COLUMN", COLUMN may
+ * be "A+B" to join columns with a blank line between) or, when not mapped,
+ * from common header names (case, spaces and '-' ignored):
+ *   text     text, body, description, comment, feedback, verbatim, reason,
+ *            message (a "subject" column is joined before it; subject alone
+ *            is the text when nothing else is)
+ *   id       id, ticket_id, response_id
+ *   date     created_at, date, submitted_at, closed_at
+ *   score    score, nps, rating
+ *   account  account, company, customer, organization
+ *   revenue  mrr, arr, revenue, amount, deal_size
+ *   lang     lang, language
+ *   segment  plan, segment, tier, industry
+ * Values: dates are ISO 8601 (date, or date-time with Z or an offset;
+ * 'T' or a blank between), "YYYY-MM-DD HH:MM[:SS]", "DD.MM.YYYY",
+ * "MM/DD/YYYY" or "DD/MM/YYYY" (see fm_date_order), each optionally with
+ * a time "HH:MM[:SS]" and AM/PM, or Unix seconds; years 1970-9999, times
+ * without an offset are UTC. Scores are decimal numbers ('.' or ',' as
+ * the decimal mark). Revenue is a number with an optional currency symbol
+ * or 3-letter code and thousands separators ("$1,200.50", "1 200,50 EUR",
+ * "1.200,50 €"): when '.' and ',' both occur the last one is the decimal
+ * mark; a single mark followed by exactly three digits groups thousands.
+ * An empty value is absent, not an error.
+ *
+ * Bad rows never stop a reader: fm_reader_next returns FM_EPARSE with the
+ * row's first physical line and the reason, and the next call goes on
+ * with the next row. Reasons: wrong field count, unterminated quoted
+ * field (the row is rejected as its first line; the lines after it are
+ * read again as rows), a field over max_field_bytes (or a row over four
+ * times that), invalid JSON (including duplicate keys, nesting deeper
+ * than 2048 and numbers out of range), a line that is not a JSON object,
+ * a missing or empty text, an unparseable or out-of-range date, an
+ * unparseable score or revenue.
+ * ---------------------------------------------------------------------- */
+typedef struct fm_reader fm_reader;
+
+typedef enum fm_format {
+  FM_FORMAT_AUTO = 0,  /* by extension (.csv .tsv / .jsonl .ndjson .json),
+                          else '{' as the first character means JSONL */
+  FM_FORMAT_CSV = 1,
+  FM_FORMAT_JSONL = 2
+} fm_format;
+
+/* How "NN/NN/YYYY" is read. AUTO reads month first unless the first
+ * number is over 12; MDY and DMY are strict (an impossible date is a
+ * rejected row). */
+typedef enum fm_date_order {
+  FM_DATE_AUTO = 0,
+  FM_DATE_MDY = 1,
+  FM_DATE_DMY = 2
+} fm_date_order;
+
+#define FM_MAX_FIELD_BYTES_DEFAULT ((size_t)1 << 20) /* 1 MiB */
+
+typedef struct fm_reader_opts {
+  size_t size;            /* sizeof(fm_reader_opts) */
+  fm_format format;
+  char delimiter;         /* CSV: ',', ';' or '\t'; 0 = detect */
+  const char *const *map; /* n_map strings "FIELD=COLUMN"; FIELD is one of
+                             text id date score account revenue lang
+                             segment; "FIELD=" means do not read it.
+                             Borrowed for the duration of the open call. */
+  size_t n_map;
+  fm_date_order date_order;
+  size_t max_field_bytes; /* 0 = FM_MAX_FIELD_BYTES_DEFAULT */
+  const char *source;     /* copied to every record's `source`; NULL = "" */
+  const char *name;       /* the input's name in messages; NULL = the path
+                             ("<stdin>" for "-") */
+} fm_reader_opts;
+#define FM_READER_OPTS_INIT \
+  { sizeof(fm_reader_opts), FM_FORMAT_AUTO, 0, NULL, 0, FM_DATE_AUTO, 0, \
+    NULL, NULL }
+
+/* One record. Every pointer is owned by the reader and valid until its
+ * next fm_reader_next or fm_reader_free. Strings are NUL-terminated ("" when
+ * absent); `text` may hold NUL bytes from the input, so use text_len. */
+typedef struct fm_record {
+  const char *source;
+  const char *id;
+  int64_t date;           /* Unix seconds, UTC; valid with has_date */
+  int has_date;
+  const char *text;       /* mapped column(s), joined with "\n\n" */
+  size_t text_len;
+  double score;           /* valid with has_score */
+  int has_score;
+  const char *account;
+  const char *segment;
+  double revenue;         /* valid with has_revenue */
+  int has_revenue;
+  const char *lang;       /* as given in the input, or "" */
+  uint64_t line;          /* physical line (1-based) where the row starts */
+  fm_reader *reader;      /* the reader it came from (for fm_record_field) */
+} fm_record;
+
+/* One input field of a record, in input order. */
+typedef struct fm_field {
+  const char *name;  /* CSV column name or JSON key; owned by the reader */
+  const char *value; /* NUL-terminated; owned by the reader until next */
+  size_t len;
+  int is_json;       /* JSONL only: value is JSON text (a number, true,
+                        false, null, an object or an array) */
+} fm_field;
+
+/* Opens an export by path ("-" = standard input) and, for CSV, reads its
+ * header row and resolves the column mapping. Errors: FM_EIO (cannot open
+ * or read, or a directory; the message names the file), FM_EPARSE (binary
+ * data, not CSV or JSON Lines; a malformed header row), FM_ENOTFOUND (no
+ * text column, or a mapped column absent: the message lists the columns
+ * found), FM_EINVAL (bad options or map), FM_ENOMEM. An empty input is not
+ * an error: it has no records. Caller-owned: release with
+ * fm_reader_free(). One thread at a time. */
+FM_API fm_status fm_reader_open(const char *path, const fm_reader_opts *opts,
+                                fm_reader **out, fm_error *err);
+
+/* Same over an open stream, which is borrowed (not closed by the reader;
+ * it must stay open until fm_reader_free). `name` is used in messages
+ * (NULL = "<input>") unless opts->name is set. */
+FM_API fm_status fm_reader_open_file(FILE *f, const char *name,
+                                     const fm_reader_opts *opts,
+                                     fm_reader **out, fm_error *err);
+
+/* Same over bytes in memory, borrowed until fm_reader_free. */
+FM_API fm_status fm_reader_open_memory(const void *data, size_t len,
+                                       const fm_reader_opts *opts,
+                                       fm_reader **out, fm_error *err);
+
+/* Closes the file it opened and releases everything. NULL is a no-op. */
+FM_API void fm_reader_free(fm_reader *reader);
+
+/* Reads the next record. Returns FM_OK with *out set; FM_EEOF at the end
+ * (*out NULL); FM_EPARSE for a rejected row (*out NULL, err->line = the
+ * row's first physical line, err->column = the JSON error column or 0,
+ * err->msg = the reason) -- call again to go on. Any other status (FM_EIO,
+ * FM_ENOMEM, FM_ENOTFOUND when the first JSON object has no text field)
+ * is fatal and every later call returns it again. */
+FM_API fm_status fm_reader_next(fm_reader *reader, const fm_record **out,
+                                fm_error *err);
+
+/* The raw bytes of the last row returned or rejected, without its line
+ * end, for a rejects file. At most four times max_field_bytes are kept;
+ * *truncated (may be NULL) says whether the row was longer. Owned by the
+ * reader until its next call. Never NULL ("" before the first row). */
+FM_API const char *fm_reader_raw(const fm_reader *reader, size_t *len,
+                                 int *truncated);
+
+/* A record's input field by name (CSV column or JSON key, or a dotted
+ * path into nested objects), matched exactly first, then ignoring ASCII
+ * case. Returns NULL when absent (a JSON null is absent). JSON numbers,
+ * booleans, objects and arrays come back as JSON text. Owned by the reader
+ * until its next call. */
+FM_API const char *fm_record_field(const fm_record *rec, const char *name,
+                                   size_t *len);
+
+/* The record's input fields in input order (CSV: every column; JSONL: the
+ * object's top-level keys). fm_record_field_at returns 0 when i is out of
+ * range. */
+FM_API size_t fm_record_field_count(const fm_record *rec);
+FM_API int fm_record_field_at(const fm_record *rec, size_t i, fm_field *out);
+
+/* What the reader found: format, CSV delimiter (0 for JSONL), header
+ * columns (CSV; 0 for JSONL), names owned by the reader. */
+FM_API fm_format fm_reader_format(const fm_reader *reader);
+FM_API char fm_reader_delimiter(const fm_reader *reader);
+FM_API size_t fm_reader_column_count(const fm_reader *reader);
+FM_API const char *fm_reader_column_name(const fm_reader *reader, size_t i);
+
+/* The column(s) a standard field ("text", "date", ...) is read from, as
+ * "A" or "A+B"; NULL when not read or (JSONL without a map) detected per
+ * row. Owned by the reader. */
+FM_API const char *fm_reader_mapping(const fm_reader *reader,
+                                     const char *field);
+
+/* The input's name as used in messages; owned by the reader. */
+FM_API const char *fm_reader_name(const fm_reader *reader);
+
+/* Progress: bytes consumed so far, and the input's total size when known
+ * (a regular file or memory), else 0. */
+FM_API void fm_reader_progress(const fm_reader *reader, uint64_t *bytes_read,
+                               uint64_t *total_bytes);
 
 #ifdef __cplusplus
 }
