@@ -1,0 +1,654 @@
+/*
+ * langid.c -- language identification, stopword and negator lookup,
+ * canonical language codes.
+ *
+ * Identification works in two steps. The script of the letters decides
+ * alone where one script means one language here (Hebrew, Arabic, Thai,
+ * Greek, Hangul, Kana, ...). Within Latin (en de es fr pt it nl) and
+ * Cyrillic (ru uk) each candidate language is scored, in units of 1/8 nat,
+ * by three kinds of evidence over the first words of the text:
+ *
+ *   - stopword and negator hits (the project's own lists),
+ *   - character trigrams of each word against profiles generated from the
+ *     project's own text (src/langid_profiles.h,
+ *     tools/langid/gen_profiles.py),
+ *   - letters that only some of the languages use (ñ ã õ ä ö ü œ і ї є ы э).
+ *
+ * The best language wins when it leads the second by a margin; otherwise
+ * the answer is "und". Scoring stops early once the lead is overwhelming,
+ * and never looks past the first SAMPLE_BYTES of the text, so the cost per
+ * document is bounded.
+ *
+ * Words arrive normalized (NFKC case folded) from the pipeline, but this
+ * file also copes with text that skipped normalization: ASCII, Latin-1 and
+ * basic Cyrillic capitals are lowercased for lookup, and U+2019 counts as
+ * an apostrophe.
+ */
+#include "lang.h"
+
+#include "langid_profiles.h"
+#include "stopwords_data.h"
+
+/* ---- tuning ----------------------------------------------------------- */
+
+/* Only words starting in the first SAMPLE_BYTES count: enough for any
+ * language to show, and it bounds the work on long documents. */
+#define SAMPLE_BYTES 2048
+/* Words longer than this (bytes) are not looked up in the word lists. */
+#define MAX_WORD_BYTES 48
+/* Trigrams are taken from at most this many code points of a word. */
+#define MAX_WORD_CPS 24
+
+/* Evidence weights in units of 1/FMI_LP_SCALE nat. */
+#define W_STOPWORD (FMI_LP_SCALE * 2)   /* word on the language's list */
+#define W_NEGATOR (FMI_LP_SCALE * 2)    /* word on its negator list */
+#define W_LETTER (FMI_LP_SCALE * 2)     /* a letter only it uses */
+#define MAX_LETTER_HITS 4               /* per language and text */
+/* The winner must lead the runner-up by this much ... */
+#define MIN_MARGIN (FMI_LP_SCALE * 3)
+/* ... and, when no word-list or letter evidence backs it, by this much. */
+#define MIN_MARGIN_TRIGRAMS_ONLY (FMI_LP_SCALE * 6)
+/* Stop reading once the lead is this large after at least STOP_WORDS
+ * words: the rest of the text cannot change the answer in practice. */
+#define STOP_MARGIN (FMI_LP_SCALE * 40)
+#define STOP_WORDS 12
+
+/* A non-Latin script wins over Latin when its letters, times this, reach
+ * the Latin letter count: brand names, product words and code in Latin
+ * letters are common inside Thai, Hebrew, Arabic or Russian feedback, the
+ * reverse is rare. */
+#define NONLATIN_FACTOR 5
+
+/* ---- negators ---------------------------------------------------------- */
+
+typedef struct neg_list {
+  const char *lang;
+  const char *const *words;
+  size_t n;
+} neg_list;
+
+#define LIST(a) a, sizeof a / sizeof a[0]
+
+static const char *const neg_en[] = {
+    "not",      "no",       "never",    "nor",      "without", "neither",
+    "none",     "nobody",   "nothing",  "nowhere",  "nope",    "cannot",
+    "dont",     "doesnt",   "didnt",    "isnt",     "wasnt",   "arent",
+    "werent",   "cant",     "wont",     "wouldnt",  "shouldnt", "couldnt",
+    "havent",   "hasnt",    "hadnt",    "aint",     "mustnt",  "neednt"};
+static const char *const neg_de[] = {
+    "nicht", "kein",  "keine", "keinen", "keinem", "keiner", "keines",
+    "nie",   "niemals", "ohne", "nichts", "niemand", "weder", "nirgends"};
+static const char *const neg_es[] = {
+    "no",     "nunca",   "jamás",   "sin",    "ni",      "nada",
+    "nadie",  "ningún",  "ninguna", "ninguno", "tampoco"};
+static const char *const neg_fr[] = {
+    "ne",   "n'",   "pas",  "jamais", "sans", "aucun", "aucune",
+    "rien", "ni",   "nul",  "nulle",  "guère"};
+static const char *const neg_pt[] = {
+    "não",    "nunca",   "sem",    "nem",     "nada",
+    "ninguém", "nenhum", "nenhuma", "jamais", "tampouco"};
+static const char *const neg_it[] = {
+    "non",   "mai",    "senza",   "né",      "nessuno",  "nessuna",
+    "nessun", "niente", "nulla",  "neanche", "nemmeno",  "neppure"};
+static const char *const neg_nl[] = {
+    "niet", "geen", "nooit", "zonder", "niets", "niemand", "noch", "nergens"};
+static const char *const neg_ru[] = {
+    "не",     "нет",    "ни",    "без",   "никогда", "ничего",
+    "никто",  "нельзя", "нигде", "никак", "нету"};
+static const char *const neg_uk[] = {
+    "не",    "ні",   "без",  "ніколи", "нічого",
+    "ніхто", "немає", "нема", "ніде",  "ніяк"};
+static const char *const neg_he[] = {
+    "לא",   "אין",  "בלי",  "אף",   "מעולם", "אינו", "אינה", "אינם",
+    "אינן", "איני", "אינני", "ללא", "ולא",  "שלא",  "ואין", "שאין"};
+static const char *const neg_ar[] = {
+    /* Normalized forms (see normalize.h). */
+    "لا",  "ما",  "لم",  "لن",   "ليس",  "ليست", "لست",
+    "ليسوا", "بدون", "غير", "ولا", "ولم", "ولن", "وليس", "مش"};
+static const char *const neg_th[] = {
+    "ไม่", "ไม่ได้", "ไม่มี", "ไม่เคย", "ไม่ใช่", "ไม่ค่อย", "อย่า", "มิได้"};
+
+static const neg_list neg_lists[] = {
+    {"en", LIST(neg_en)}, {"de", LIST(neg_de)}, {"es", LIST(neg_es)},
+    {"fr", LIST(neg_fr)}, {"pt", LIST(neg_pt)}, {"it", LIST(neg_it)},
+    {"nl", LIST(neg_nl)}, {"ru", LIST(neg_ru)}, {"uk", LIST(neg_uk)},
+    {"he", LIST(neg_he)}, {"ar", LIST(neg_ar)}, {"th", LIST(neg_th)},
+};
+#define N_NEG_LISTS (sizeof neg_lists / sizeof neg_lists[0])
+
+/* ---- word helpers ------------------------------------------------------ */
+
+/* Lowercases ASCII and turns U+2019 into "'" so "Don’t" finds "don't".
+ * Returns the length written to buf (cap >= n), or 0 when the word does
+ * not fit. */
+static size_t fold_word(const char *w, size_t n, char *buf, size_t cap) {
+  size_t i, o = 0;
+  if (n > cap) return 0;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)w[i];
+    if (c >= 'A' && c <= 'Z') {
+      buf[o++] = (char)(c + 32);
+    } else if (c == 0xE2 && i + 2 < n && (unsigned char)w[i + 1] == 0x80 &&
+               (unsigned char)w[i + 2] == 0x99) {
+      buf[o++] = '\'';
+      i += 2;
+    } else {
+      buf[o++] = (char)c;
+    }
+  }
+  return o;
+}
+
+/* strcmp order between the n bytes at w and the NUL-terminated s. */
+static int cmp_word(const char *w, size_t n, const char *s) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char a = (unsigned char)w[i], b = (unsigned char)s[i];
+    if (b == 0) return 1;
+    if (a != b) return a < b ? -1 : 1;
+  }
+  return s[n] ? -1 : 0;
+}
+
+static bool word_eq(const char *w, size_t n, const char *s) {
+  return cmp_word(w, n, s) == 0;
+}
+
+static bool ends_with(const char *w, size_t n, const char *suffix) {
+  size_t k = strlen(suffix);
+  return n > k && memcmp(w + n - k, suffix, k) == 0;
+}
+
+static bool starts_with(const char *w, size_t n, const char *prefix) {
+  size_t k = strlen(prefix);
+  return n > k && memcmp(w, prefix, k) == 0;
+}
+
+static const fmi_stoplist *stoplist_of(const char *lang) {
+  size_t i;
+  if (!lang) return NULL;
+  for (i = 0; i < fmi_stoplist_count; i++)
+    if (strcmp(fmi_stoplists[i].lang, lang) == 0) return &fmi_stoplists[i];
+  return NULL;
+}
+
+static bool in_stoplist(const fmi_stoplist *sl, const char *w, size_t n) {
+  size_t lo = 0, hi;
+  if (!sl) return false;
+  hi = sl->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = cmp_word(w, n, sl->words[mid]);
+    if (c == 0) return true;
+    if (c < 0)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return false;
+}
+
+/* w is folded already. */
+static bool in_neg_list(const neg_list *nl, const char *w, size_t n) {
+  size_t i;
+  for (i = 0; i < nl->n; i++)
+    if ((unsigned char)nl->words[i][0] == (unsigned char)w[0] &&
+        word_eq(w, n, nl->words[i]))
+      return true;
+  /* Open classes: English n't forms, French elided n' ("n'est", "n'ai"),
+   * Thai compounds the dictionary keeps whole ("ไม่ดี"). */
+  switch (nl->lang[0]) {
+  case 'e':
+    return ends_with(w, n, "n't");
+  case 'f':
+    return starts_with(w, n, "n'");
+  case 't':
+    return starts_with(w, n, "ไม่");
+  default:
+    return false;
+  }
+}
+
+static const neg_list *neg_list_of(const char *lang) {
+  size_t i;
+  for (i = 0; i < N_NEG_LISTS; i++)
+    if (strcmp(neg_lists[i].lang, lang) == 0) return &neg_lists[i];
+  return NULL;
+}
+
+int fmi_is_stopword(const char *lang, const char *w, size_t n) {
+  char buf[MAX_WORD_BYTES];
+  size_t k;
+  const fmi_stoplist *sl;
+  if (!lang || n == 0 || n > MAX_WORD_BYTES) return 0;
+  sl = stoplist_of(lang);
+  if (!sl) return 0;
+  k = fold_word(w, n, buf, sizeof buf);
+  return in_stoplist(sl, buf, k);
+}
+
+int fmi_is_negator(const char *lang, const char *w, size_t n) {
+  char buf[MAX_WORD_BYTES];
+  size_t k, i;
+  const neg_list *nl;
+  if (n == 0 || n > MAX_WORD_BYTES) return 0;
+  k = fold_word(w, n, buf, sizeof buf);
+  if (lang && strcmp(lang, "und") != 0) {
+    nl = neg_list_of(lang);
+    return nl && in_neg_list(nl, buf, k);
+  }
+  for (i = 0; i < N_NEG_LISTS; i++)
+    if (in_neg_list(&neg_lists[i], buf, k)) return 1;
+  return 0;
+}
+
+/* ---- canonical language codes ---------------------------------------- */
+
+/* Every ISO 639-1 code, sorted, each a static string fmi_lang_canonical
+ * may return. */
+static const char *const iso639_1[] = {
+    "aa", "ab", "ae", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az",
+    "ba", "be", "bg", "bi", "bm", "bn", "bo", "br", "bs", "ca", "ce", "ch",
+    "co", "cr", "cs", "cu", "cv", "cy", "da", "de", "dv", "dz", "ee", "el",
+    "en", "eo", "es", "et", "eu", "fa", "ff", "fi", "fj", "fo", "fr", "fy",
+    "ga", "gd", "gl", "gn", "gu", "gv", "ha", "he", "hi", "ho", "hr", "ht",
+    "hu", "hy", "hz", "ia", "id", "ie", "ig", "ii", "ik", "io", "is", "it",
+    "iu", "ja", "jv", "ka", "kg", "ki", "kj", "kk", "kl", "km", "kn", "ko",
+    "kr", "ks", "ku", "kv", "kw", "ky", "la", "lb", "lg", "li", "ln", "lo",
+    "lt", "lu", "lv", "mg", "mh", "mi", "mk", "ml", "mn", "mr", "ms", "mt",
+    "my", "na", "nb", "nd", "ne", "ng", "nl", "nn", "no", "nr", "nv", "ny",
+    "oc", "oj", "om", "or", "os", "pa", "pi", "pl", "ps", "pt", "qu", "rm",
+    "rn", "ro", "ru", "rw", "sa", "sc", "sd", "se", "sg", "si", "sk", "sl",
+    "sm", "sn", "so", "sq", "sr", "ss", "st", "su", "sv", "sw", "ta", "te",
+    "tg", "th", "ti", "tk", "tl", "tn", "to", "tr", "ts", "tt", "tw", "ty",
+    "ug", "uk", "ur", "uz", "ve", "vi", "vo", "wa", "wo", "xh", "yi", "yo",
+    "za", "zh", "zu"};
+
+/* Other names of the common languages: ISO 639-2/3 codes, English and
+ * native names (lowercase; ASCII input is lowercased before lookup),
+ * withdrawn codes. */
+typedef struct lang_alias {
+  const char *name;
+  const char *code;
+} lang_alias;
+
+static const lang_alias aliases[] = {
+    {"english", "en"},     {"eng", "en"},
+    {"german", "de"},      {"deu", "de"},        {"ger", "de"},
+    {"deutsch", "de"},     {"spanish", "es"},    {"spa", "es"},
+    {"español", "es"},     {"espanol", "es"},    {"castellano", "es"},
+    {"french", "fr"},      {"fra", "fr"},        {"fre", "fr"},
+    {"français", "fr"},    {"francais", "fr"},   {"portuguese", "pt"},
+    {"por", "pt"},         {"português", "pt"},  {"portugues", "pt"},
+    {"italian", "it"},     {"ita", "it"},        {"italiano", "it"},
+    {"dutch", "nl"},       {"nld", "nl"},        {"dut", "nl"},
+    {"nederlands", "nl"},  {"flemish", "nl"},    {"russian", "ru"},
+    {"rus", "ru"},         {"русский", "ru"},    {"Русский", "ru"},
+    {"ukrainian", "uk"},   {"ukr", "uk"},        {"українська", "uk"},
+    {"Українська", "uk"},  {"hebrew", "he"},     {"heb", "he"},
+    {"iw", "he"},          {"עברית", "he"},      {"arabic", "ar"},
+    {"ara", "ar"},         {"العربية", "ar"},    {"عربي", "ar"},
+    {"thai", "th"},        {"tha", "th"},        {"ไทย", "th"},
+    {"greek", "el"},       {"ell", "el"},        {"gre", "el"},
+    {"korean", "ko"},      {"kor", "ko"},        {"japanese", "ja"},
+    {"jpn", "ja"},         {"chinese", "zh"},    {"zho", "zh"},
+    {"chi", "zh"},         {"cmn", "zh"},        {"mandarin", "zh"},
+    {"turkish", "tr"},     {"tur", "tr"},        {"polish", "pl"},
+    {"pol", "pl"},         {"czech", "cs"},      {"ces", "cs"},
+    {"cze", "cs"},         {"slovak", "sk"},     {"slk", "sk"},
+    {"hungarian", "hu"},   {"hun", "hu"},        {"romanian", "ro"},
+    {"ron", "ro"},         {"rum", "ro"},        {"bulgarian", "bg"},
+    {"bul", "bg"},         {"serbian", "sr"},    {"srp", "sr"},
+    {"croatian", "hr"},    {"hrv", "hr"},        {"slovenian", "sl"},
+    {"slv", "sl"},         {"swedish", "sv"},    {"swe", "sv"},
+    {"danish", "da"},      {"dan", "da"},        {"norwegian", "no"},
+    {"nor", "no"},         {"nob", "nb"},        {"nno", "nn"},
+    {"finnish", "fi"},     {"fin", "fi"},        {"estonian", "et"},
+    {"est", "et"},         {"latvian", "lv"},    {"lav", "lv"},
+    {"lithuanian", "lt"},  {"lit", "lt"},        {"persian", "fa"},
+    {"farsi", "fa"},       {"fas", "fa"},        {"per", "fa"},
+    {"urdu", "ur"},        {"urd", "ur"},        {"hindi", "hi"},
+    {"hin", "hi"},         {"bengali", "bn"},    {"ben", "bn"},
+    {"tamil", "ta"},       {"tam", "ta"},        {"indonesian", "id"},
+    {"ind", "id"},         {"in", "id"},         {"malay", "ms"},
+    {"msa", "ms"},         {"may", "ms"},        {"vietnamese", "vi"},
+    {"vie", "vi"},         {"tagalog", "tl"},    {"filipino", "tl"},
+    {"fil", "tl"},         {"tgl", "tl"},        {"catalan", "ca"},
+    {"cat", "ca"},         {"basque", "eu"},     {"eus", "eu"},
+    {"baq", "eu"},         {"irish", "ga"},      {"gle", "ga"},
+    {"armenian", "hy"},    {"hye", "hy"},        {"arm", "hy"},
+    {"georgian", "ka"},    {"kat", "ka"},        {"geo", "ka"},
+    {"nepali", "ne"},      {"nep", "ne"},        {"yiddish", "yi"},
+    {"yid", "yi"},         {"ji", "yi"},         {"swahili", "sw"},
+    {"swa", "sw"},         {"afrikaans", "af"},  {"afr", "af"},
+    {"icelandic", "is"},   {"isl", "is"},        {"ice", "is"},
+    {"belarusian", "be"},  {"bel", "be"},        {"kazakh", "kk"},
+    {"kaz", "kk"},         {"macedonian", "mk"}, {"mkd", "mk"},
+    {"mac", "mk"},         {"albanian", "sq"},   {"sqi", "sq"},
+    {"alb", "sq"},         {"welsh", "cy"},      {"cym", "cy"},
+    {"wel", "cy"},         {"lao", "lo"},        {"khmer", "km"},
+    {"khm", "km"},         {"burmese", "my"},    {"mya", "my"},
+    {"bur", "my"},         {"galician", "gl"},   {"glg", "gl"},
+};
+
+static const char *iso_code(const char *s, size_t n) {
+  size_t lo = 0, hi = sizeof iso639_1 / sizeof iso639_1[0];
+  if (n != 2) return NULL;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = cmp_word(s, n, iso639_1[mid]);
+    if (c == 0) return iso639_1[mid];
+    if (c < 0)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return NULL;
+}
+
+const char *fmi_lang_canonical(const char *lang) {
+  char buf[32];
+  size_t n = 0, i;
+  const char *p = lang;
+  if (!lang) return NULL;
+  while (*p == ' ' || *p == '\t') p++;
+  /* The language subtag ends at a region/script/encoding separator:
+   * "en-US", "pt_BR", "en_GB.UTF-8", "zh-Hant-TW". */
+  for (; *p && *p != '-' && *p != '_' && *p != '.' && *p != '@' &&
+         *p != ' ' && *p != '\t';
+       p++) {
+    unsigned char c = (unsigned char)*p;
+    if (n == sizeof buf) return NULL;
+    buf[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  }
+  if (n == 0) return NULL;
+  if (n == 3 && memcmp(buf, "und", 3) == 0) return "und";
+  if (n == 2) {
+    const char *c;
+    /* Withdrawn two-letter codes first: "iw", "in", "ji". */
+    for (i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+      if (word_eq(buf, n, aliases[i].name)) return iso_code(aliases[i].code, 2);
+    c = iso_code(buf, n);
+    if (c) return c;
+    return NULL;
+  }
+  for (i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+    if (word_eq(buf, n, aliases[i].name)) return iso_code(aliases[i].code, 2);
+  return NULL;
+}
+
+/* ---- identification ---------------------------------------------------- */
+
+/* Letters that only some of the scored languages use, after case folding
+ * (ß has become "ss" by then). Bit i of the mask = fmi_lp_langs[i]. */
+enum { L_EN = 0, L_DE, L_ES, L_FR, L_PT, L_IT, L_NL, L_RU, L_UK };
+#define BIT(l) (1u << (l))
+
+static unsigned letter_langs(uint32_t cp) {
+  switch (cp) {
+  case 0xF1: /* ñ */
+    return BIT(L_ES);
+  case 0xE3: /* ã */
+  case 0xF5: /* õ */
+    return BIT(L_PT);
+  case 0xE4: /* ä */
+  case 0xF6: /* ö */
+  case 0xFC: /* ü */
+    return BIT(L_DE);
+  case 0x153: /* œ */
+  case 0xEB:  /* ë */
+  case 0xEE:  /* î */
+  case 0xEF:  /* ï */
+  case 0xFB:  /* û */
+    return BIT(L_FR);
+  case 0xEA: /* ê */
+  case 0xE2: /* â */
+  case 0xF4: /* ô */
+  case 0xE7: /* ç */
+    return BIT(L_FR) | BIT(L_PT);
+  case 0xE8: /* è */
+  case 0xF9: /* ù */
+    return BIT(L_FR) | BIT(L_IT);
+  case 0xF2: /* ò */
+  case 0xEC: /* ì */
+    return BIT(L_IT);
+  case 0x456: /* і */
+  case 0x457: /* ї */
+  case 0x454: /* є */
+  case 0x491: /* ґ */
+    return BIT(L_UK);
+  case 0x44B: /* ы */
+  case 0x44D: /* э */
+  case 0x44A: /* ъ */
+  case 0x451: /* ё */
+    return BIT(L_RU);
+  default:
+    return 0;
+  }
+}
+
+/* Lowercases the capitals a text that skipped normalization may still
+ * have: ASCII, Latin-1, basic Cyrillic. */
+static uint32_t lower_cp(uint32_t cp) {
+  if (cp >= 'A' && cp <= 'Z') return cp + 32;
+  if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return cp + 32;
+  if (cp >= 0x410 && cp <= 0x42F) return cp + 32;
+  if (cp >= 0x400 && cp <= 0x40F) return cp + 80;
+  if (cp == 0x490) return 0x491;
+  if (cp == 0x2019) return '\'';
+  return cp;
+}
+
+static int trigram_index(uint64_t key) {
+  const unsigned mask = (1u << FMI_LP_HASH_BITS) - 1;
+  unsigned s = (unsigned)((key * 0x9E3779B97F4A7C15ull) >>
+                          (64 - FMI_LP_HASH_BITS));
+  for (;;) {
+    unsigned e = fmi_lp_slots[s];
+    if (e == 0) return -1;
+    if (fmi_lp_keys[e - 1] == key) return (int)e - 1;
+    s = (s + 1) & mask;
+  }
+}
+
+typedef struct scorer {
+  int lo, hi;                 /* candidate languages [lo, hi) */
+  const fmi_stoplist *stop[FMI_LP_NLANG];
+  const neg_list *neg[FMI_LP_NLANG];
+  int32_t score[FMI_LP_NLANG];
+  unsigned hits[FMI_LP_NLANG];   /* word-list and letter evidence */
+  unsigned letters[FMI_LP_NLANG];
+} scorer;
+
+static void score_letter(scorer *sc, uint32_t cp) {
+  unsigned m = letter_langs(cp);
+  int l;
+  if (!m) return;
+  for (l = sc->lo; l < sc->hi; l++)
+    if ((m & BIT(l)) && sc->letters[l] < MAX_LETTER_HITS) {
+      sc->letters[l]++;
+      sc->hits[l]++;
+      sc->score[l] += W_LETTER;
+    }
+}
+
+/* Adds the trigram scores of one letter run cps[0, n), padded with a
+ * space on each side; `cut` when the run went on past cps (no end pad). */
+static void score_trigrams(scorer *sc, const uint32_t *cps, size_t n,
+                           bool cut) {
+  uint32_t a = ' ', b;
+  size_t j;
+  int l;
+  while (!cut && n > 0 && cps[n - 1] == '\'') n--;
+  if (n == 0) return;
+  b = cps[0];
+  for (j = 1; j <= n - cut; j++) {
+    uint32_t c = j < n ? cps[j] : ' ';
+    uint64_t key = ((uint64_t)a << 42) | ((uint64_t)b << 21) | c;
+    int e = trigram_index(key);
+    if (e >= 0)
+      for (l = sc->lo; l < sc->hi; l++) sc->score[l] += fmi_lp_score[e][l];
+    a = b;
+    b = c;
+  }
+}
+
+static void score_word(scorer *sc, const char *w, size_t n) {
+  char buf[MAX_WORD_BYTES];
+  uint32_t cps[MAX_WORD_CPS];
+  size_t k, i, ncp = 0;
+  bool cut = false;
+  int l;
+
+  k = fold_word(w, n, buf, sizeof buf);
+  if (k) {
+    for (l = sc->lo; l < sc->hi; l++) {
+      if (in_stoplist(sc->stop[l], buf, k)) {
+        sc->score[l] += W_STOPWORD;
+        sc->hits[l]++;
+      }
+      if (sc->neg[l] && in_neg_list(sc->neg[l], buf, k)) {
+        sc->score[l] += W_NEGATOR;
+        sc->hits[l]++;
+      }
+    }
+  }
+
+  /* Trigrams of " word ", as tools/langid/gen_profiles.py counts them:
+   * runs of letters with inner apostrophes; anything else (digits, inner
+   * periods) splits the word. */
+  for (i = 0; i < n;) {
+    uint32_t cp;
+    i += fmi_utf8_decode((const unsigned char *)w + i, n - i, &cp);
+    cp = lower_cp(cp);
+    if (cp >= 0xAA || (cp >= 'a' && cp <= 'z') || (cp == '\'' && ncp > 0)) {
+      if (ncp < MAX_WORD_CPS)
+        cps[ncp++] = cp;
+      else
+        cut = true;
+      if (cp != '\'') score_letter(sc, cp);
+    } else {
+      score_trigrams(sc, cps, ncp, cut);
+      ncp = 0;
+      cut = false;
+    }
+  }
+  score_trigrams(sc, cps, ncp, cut);
+}
+
+static void best_two(const scorer *sc, int *best, int32_t *margin) {
+  int l, b = sc->lo;
+  int32_t second = INT32_MIN;
+  for (l = sc->lo + 1; l < sc->hi; l++)
+    if (sc->score[l] > sc->score[b]) b = l;
+  for (l = sc->lo; l < sc->hi; l++)
+    if (l != b && sc->score[l] > second) second = sc->score[l];
+  *best = b;
+  *margin = sc->score[b] - second;
+}
+
+static const char *score_script(const char *text, const fmi_seg *segs,
+                                size_t n, int script) {
+  scorer sc;
+  size_t i, words = 0;
+  int best, l;
+  int32_t margin;
+
+  memset(&sc, 0, sizeof sc);
+  if (script == FMI_SCRIPT_LATIN) {
+    sc.lo = L_EN;
+    sc.hi = L_NL + 1;
+  } else {
+    sc.lo = L_RU;
+    sc.hi = L_UK + 1;
+  }
+  for (l = sc.lo; l < sc.hi; l++) {
+    sc.stop[l] = stoplist_of(fmi_lp_langs[l]);
+    sc.neg[l] = neg_list_of(fmi_lp_langs[l]);
+  }
+
+  for (i = 0; i < n && segs[i].start < SAMPLE_BYTES; i++) {
+    const fmi_seg *s = &segs[i];
+    const char *w = text + s->start;
+    size_t len = s->end - s->start;
+    if (s->kind == FM_TOKEN_PUNCT) {
+      /* Inverted ¿ and ¡ open Spanish questions and exclamations. */
+      if (script == FMI_SCRIPT_LATIN && len == 2 &&
+          (unsigned char)w[0] == 0xC2 &&
+          ((unsigned char)w[1] == 0xBF || (unsigned char)w[1] == 0xA1) &&
+          sc.letters[L_ES] < MAX_LETTER_HITS) {
+        sc.letters[L_ES]++;
+        sc.hits[L_ES]++;
+        sc.score[L_ES] += W_LETTER;
+      }
+      continue;
+    }
+    if (s->kind != FM_TOKEN_WORD || s->script != script) continue;
+    score_word(&sc, w, len);
+    words++;
+    if (words >= STOP_WORDS) {
+      best_two(&sc, &best, &margin);
+      if (margin >= STOP_MARGIN) return fmi_lp_langs[best];
+    }
+  }
+  if (words == 0) return "und";
+  best_two(&sc, &best, &margin);
+  if (margin < MIN_MARGIN) return "und";
+  if (sc.hits[best] == 0 && margin < MIN_MARGIN_TRIGRAMS_ONLY) return "und";
+  return fmi_lp_langs[best];
+}
+
+/* Counts code points (not bytes) so two-byte and three-byte scripts
+ * compare fairly with Latin. */
+static size_t count_cps(const char *w, size_t n) {
+  size_t i, c = 0;
+  for (i = 0; i < n; i++) c += ((unsigned char)w[i] & 0xC0) != 0x80;
+  return c;
+}
+
+const char *fmi_langid(const char *text, size_t len, const fmi_seg *segs,
+                       size_t n) {
+  size_t counts[FMI_SCRIPT__COUNT] = {0};
+  size_t i, best_other = 0;
+  int s, other = FMI_SCRIPT_OTHER;
+
+  if (!text || !segs || n == 0) return "und";
+  for (i = 0; i < n && segs[i].start < SAMPLE_BYTES; i++) {
+    const fmi_seg *sg = &segs[i];
+    if (sg->kind != FM_TOKEN_WORD || sg->script >= FMI_SCRIPT__COUNT ||
+        sg->end > len || sg->end < sg->start)
+      continue;
+    counts[sg->script] += count_cps(text + sg->start, sg->end - sg->start);
+  }
+  /* Japanese mixes Kana with Han; Han alone is taken for Chinese. */
+  counts[FMI_SCRIPT_HAN] += counts[FMI_SCRIPT_KANA];
+
+  for (s = FMI_SCRIPT_LATIN + 1; s < FMI_SCRIPT__COUNT; s++) {
+    if (s == FMI_SCRIPT_KANA) continue;
+    if (counts[s] > best_other) {
+      best_other = counts[s];
+      other = s;
+    }
+  }
+  if (best_other == 0 || best_other * NONLATIN_FACTOR < counts[FMI_SCRIPT_LATIN]) {
+    if (counts[FMI_SCRIPT_LATIN] == 0) return "und";
+    return score_script(text, segs, n, FMI_SCRIPT_LATIN);
+  }
+  switch (other) {
+  case FMI_SCRIPT_CYRILLIC:
+    return score_script(text, segs, n, FMI_SCRIPT_CYRILLIC);
+  case FMI_SCRIPT_GREEK: return "el";
+  case FMI_SCRIPT_HEBREW: return "he";
+  case FMI_SCRIPT_ARABIC: return "ar";
+  case FMI_SCRIPT_THAI: return "th";
+  case FMI_SCRIPT_LAO: return "lo";
+  case FMI_SCRIPT_KHMER: return "km";
+  case FMI_SCRIPT_MYANMAR: return "my";
+  case FMI_SCRIPT_HAN: return counts[FMI_SCRIPT_KANA] ? "ja" : "zh";
+  case FMI_SCRIPT_HANGUL: return "ko";
+  case FMI_SCRIPT_DEVANAGARI: return "hi";
+  case FMI_SCRIPT_ARMENIAN: return "hy";
+  case FMI_SCRIPT_GEORGIAN: return "ka";
+  default: return "und";
+  }
+}

@@ -1,0 +1,108 @@
+/*
+ * stem.c -- Snowball stemming through libstemmer, the only file that uses
+ * it. One stemmer per language, created on first use and kept by the
+ * tagger's fmi_stemmers (libstemmer's stemmers are not thread-safe; a
+ * tagger belongs to one thread at a time).
+ *
+ * libstemmer allocates with malloc, not fmi_malloc, so the fault-injection
+ * build cannot fail its allocations; its NULL returns still become
+ * FM_ENOMEM here.
+ */
+#include "lang.h"
+
+#include <limits.h>
+#include <libstemmer.h>
+
+/* ISO 639-1 code -> Snowball algorithm name, for every algorithm of
+ * libstemmer 2.2. Languages missing here (Hebrew, Thai, Ukrainian, ...)
+ * get no stemming. An algorithm this libstemmer build lacks is skipped at
+ * run time (fmi_has_stemmer asks sb_stemmer_list()). */
+typedef struct stem_algo {
+  const char *code;
+  const char *name;
+} stem_algo;
+
+static const stem_algo algos[] = {
+    {"ar", "arabic"},     {"ca", "catalan"},   {"da", "danish"},
+    {"de", "german"},     {"el", "greek"},     {"en", "english"},
+    {"es", "spanish"},    {"eu", "basque"},    {"fi", "finnish"},
+    {"fr", "french"},     {"ga", "irish"},     {"hi", "hindi"},
+    {"hu", "hungarian"},  {"hy", "armenian"},  {"id", "indonesian"},
+    {"it", "italian"},    {"lt", "lithuanian"}, {"nb", "norwegian"},
+    {"ne", "nepali"},     {"nl", "dutch"},     {"nn", "norwegian"},
+    {"no", "norwegian"},  {"pt", "portuguese"}, {"ro", "romanian"},
+    {"ru", "russian"},    {"sr", "serbian"},   {"sv", "swedish"},
+    {"ta", "tamil"},      {"tr", "turkish"},   {"yi", "yiddish"},
+};
+#define N_ALGOS (sizeof algos / sizeof algos[0])
+
+struct fmi_stemmers {
+  struct sb_stemmer *st[N_ALGOS];
+  bool missing[N_ALGOS]; /* this libstemmer build lacks the algorithm */
+};
+
+static int algo_index(const char *lang) {
+  size_t i;
+  if (!lang || !lang[0] || !lang[1] || lang[2]) return -1;
+  for (i = 0; i < N_ALGOS; i++)
+    if (algos[i].code[0] == lang[0] && algos[i].code[1] == lang[1])
+      return (int)i;
+  return -1;
+}
+
+static bool algo_built(int idx) {
+  const char **l;
+  for (l = sb_stemmer_list(); *l; l++)
+    if (strcmp(*l, algos[idx].name) == 0) return true;
+  return false;
+}
+
+int fmi_has_stemmer(const char *lang) {
+  int idx = algo_index(lang);
+  return idx >= 0 && algo_built(idx);
+}
+
+fm_status fmi_stemmers_new(fmi_stemmers **out, fm_error *err) {
+  fmi_stemmers *s = fmi_calloc(1, sizeof *s);
+  *out = NULL;
+  if (!s) return fmi_fail(err, FM_ENOMEM, "out of memory creating stemmers");
+  *out = s;
+  return FM_OK;
+}
+
+void fmi_stemmers_free(fmi_stemmers *s) {
+  size_t i;
+  if (!s) return;
+  for (i = 0; i < N_ALGOS; i++)
+    if (s->st[i]) sb_stemmer_delete(s->st[i]);
+  fmi_free(s);
+}
+
+fm_status fmi_stem(fmi_stemmers *s, const char *lang, const char *w,
+                   size_t n, const char **out, size_t *out_len,
+                   fm_error *err) {
+  int idx;
+  const sb_symbol *r;
+
+  *out = w;
+  *out_len = n;
+  idx = algo_index(lang);
+  if (idx < 0 || s->missing[idx] || n == 0 || n > INT_MAX) return FM_OK;
+  if (!s->st[idx]) {
+    if (!algo_built(idx)) {
+      s->missing[idx] = true;
+      return FM_OK;
+    }
+    s->st[idx] = sb_stemmer_new(algos[idx].name, "UTF_8");
+    if (!s->st[idx])
+      return fmi_fail(err, FM_ENOMEM, "out of memory creating the %s stemmer",
+                      algos[idx].name);
+  }
+  r = sb_stemmer_stem(s->st[idx], (const sb_symbol *)w, (int)n);
+  if (!r)
+    return fmi_fail(err, FM_ENOMEM, "out of memory stemming a %s word",
+                    algos[idx].name);
+  *out = (const char *)r;
+  *out_len = (size_t)sb_stemmer_length(s->st[idx]);
+  return FM_OK;
+}
