@@ -34,6 +34,8 @@
 /* Only words starting in the first SAMPLE_BYTES count: enough for any
  * language to show, and it bounds the work on long documents. */
 #define SAMPLE_BYTES 2048
+/* The script is counted over at most this many words. */
+#define SCRIPT_WORDS 64
 /* Words longer than this (bytes) are not looked up in the word lists. */
 #define MAX_WORD_BYTES 48
 /* Trigrams are taken from at most this many code points of a word. */
@@ -50,7 +52,7 @@
 #define MIN_MARGIN_TRIGRAMS_ONLY (FMI_LP_SCALE * 6)
 /* Stop reading once the lead is this large after at least STOP_WORDS
  * words: the rest of the text cannot change the answer in practice. */
-#define STOP_MARGIN (FMI_LP_SCALE * 40)
+#define STOP_MARGIN (FMI_LP_SCALE * 30)
 #define STOP_WORDS 12
 
 /* A non-Latin script wins over Latin when its letters, times this, reach
@@ -164,11 +166,17 @@ static bool starts_with(const char *w, size_t n, const char *prefix) {
   return n > k && memcmp(w, prefix, k) == 0;
 }
 
+/* lang == code, for a code of two letters; cheaper than strcmp on the
+ * per-token path. */
+static bool same_lang(const char *lang, const char *code) {
+  return lang[0] == code[0] && lang[1] == code[1] && lang[2] == code[2];
+}
+
 static const fmi_stoplist *stoplist_of(const char *lang) {
   size_t i;
-  if (!lang) return NULL;
+  if (!lang || !lang[0]) return NULL;
   for (i = 0; i < fmi_stoplist_count; i++)
-    if (strcmp(fmi_stoplists[i].lang, lang) == 0) return &fmi_stoplists[i];
+    if (same_lang(lang, fmi_stoplists[i].lang)) return &fmi_stoplists[i];
   return NULL;
 }
 
@@ -211,8 +219,9 @@ static bool in_neg_list(const neg_list *nl, const char *w, size_t n) {
 
 static const neg_list *neg_list_of(const char *lang) {
   size_t i;
+  if (!lang[0]) return NULL;
   for (i = 0; i < N_NEG_LISTS; i++)
-    if (strcmp(neg_lists[i].lang, lang) == 0) return &neg_lists[i];
+    if (same_lang(lang, neg_lists[i].lang)) return &neg_lists[i];
   return NULL;
 }
 
@@ -451,10 +460,30 @@ static int trigram_index(uint64_t key) {
   }
 }
 
+/* The entry of langid_profiles.h's word table for the folded word, or
+ * NULL. */
+static const fmi_lw_entry *word_entry(const char *w, size_t n) {
+  const unsigned mask = (1u << FMI_LW_HASH_BITS) - 1;
+  uint64_t h = 0xcbf29ce484222325ull;
+  unsigned s;
+  size_t i;
+  for (i = 0; i < n; i++) {
+    h ^= (unsigned char)w[i];
+    h *= 0x100000001b3ull;
+  }
+  s = (unsigned)((h * 0x9E3779B97F4A7C15ull) >> (64 - FMI_LW_HASH_BITS));
+  for (;;) {
+    unsigned e = fmi_lw_slots[s];
+    const fmi_lw_entry *en;
+    if (e == 0) return NULL;
+    en = &fmi_lw_words[e - 1];
+    if (en->len == n && memcmp(en->word, w, n) == 0) return en;
+    s = (s + 1) & mask;
+  }
+}
+
 typedef struct scorer {
   int lo, hi;                 /* candidate languages [lo, hi) */
-  const fmi_stoplist *stop[FMI_LP_NLANG];
-  const neg_list *neg[FMI_LP_NLANG];
   int32_t score[FMI_LP_NLANG];
   unsigned hits[FMI_LP_NLANG];   /* word-list and letter evidence */
   unsigned letters[FMI_LP_NLANG];
@@ -502,12 +531,17 @@ static void score_word(scorer *sc, const char *w, size_t n) {
 
   k = fold_word(w, n, buf, sizeof buf);
   if (k) {
-    for (l = sc->lo; l < sc->hi; l++) {
-      if (in_stoplist(sc->stop[l], buf, k)) {
+    const fmi_lw_entry *en = word_entry(buf, k);
+    unsigned stop = en ? en->stop : 0, neg = en ? en->neg : 0;
+    /* The open negator classes of in_neg_list. */
+    if (ends_with(buf, k, "n't")) neg |= BIT(L_EN);
+    if (starts_with(buf, k, "n'")) neg |= BIT(L_FR);
+    for (l = sc->lo; stop | neg && l < sc->hi; l++) {
+      if (stop & BIT(l)) {
         sc->score[l] += W_STOPWORD;
         sc->hits[l]++;
       }
-      if (sc->neg[l] && in_neg_list(sc->neg[l], buf, k)) {
+      if (neg & BIT(l)) {
         sc->score[l] += W_NEGATOR;
         sc->hits[l]++;
       }
@@ -551,7 +585,7 @@ static const char *score_script(const char *text, const fmi_seg *segs,
                                 size_t n, int script) {
   scorer sc;
   size_t i, words = 0;
-  int best, l;
+  int best;
   int32_t margin;
 
   memset(&sc, 0, sizeof sc);
@@ -561,10 +595,6 @@ static const char *score_script(const char *text, const fmi_seg *segs,
   } else {
     sc.lo = L_RU;
     sc.hi = L_UK + 1;
-  }
-  for (l = sc.lo; l < sc.hi; l++) {
-    sc.stop[l] = stoplist_of(fmi_lp_langs[l]);
-    sc.neg[l] = neg_list_of(fmi_lp_langs[l]);
   }
 
   for (i = 0; i < n && segs[i].start < SAMPLE_BYTES; i++) {
@@ -598,27 +628,32 @@ static const char *score_script(const char *text, const fmi_seg *segs,
   return fmi_lp_langs[best];
 }
 
-/* Counts code points (not bytes) so two-byte and three-byte scripts
- * compare fairly with Latin. */
-static size_t count_cps(const char *w, size_t n) {
-  size_t i, c = 0;
-  for (i = 0; i < n; i++) c += ((unsigned char)w[i] & 0xC0) != 0x80;
-  return c;
-}
+/* UTF-8 bytes per letter of each script (fmi_script order), so counts of
+ * letters, not bytes, are compared: a Thai letter weighs as much as a
+ * Latin one. Accented Latin letters (two bytes) count a little high, which
+ * only makes Latin harder to outvote. */
+static const uint8_t script_bytes[FMI_SCRIPT__COUNT] = {
+    1, /* other */ 1, /* Latin */   2, /* Cyrillic */ 2, /* Greek */
+    2, /* Hebrew */ 2, /* Arabic */ 3, /* Thai */    3, /* Lao */
+    3, /* Khmer */ 3, /* Myanmar */ 3, /* Han */     3, /* Kana */
+    3, /* Hangul */ 3, /* Devanagari */ 2, /* Armenian */ 3, /* Georgian */
+};
 
 const char *fmi_langid(const char *text, size_t len, const fmi_seg *segs,
                        size_t n) {
   size_t counts[FMI_SCRIPT__COUNT] = {0};
-  size_t i, best_other = 0;
+  size_t i, words = 0, best_other = 0;
   int s, other = FMI_SCRIPT_OTHER;
 
   if (!text || !segs || n == 0) return "und";
-  for (i = 0; i < n && segs[i].start < SAMPLE_BYTES; i++) {
+  for (i = 0; i < n && segs[i].start < SAMPLE_BYTES && words < SCRIPT_WORDS;
+       i++) {
     const fmi_seg *sg = &segs[i];
     if (sg->kind != FM_TOKEN_WORD || sg->script >= FMI_SCRIPT__COUNT ||
         sg->end > len || sg->end < sg->start)
       continue;
-    counts[sg->script] += count_cps(text + sg->start, sg->end - sg->start);
+    counts[sg->script] += (sg->end - sg->start) / script_bytes[sg->script];
+    words++;
   }
   /* Japanese mixes Kana with Han; Han alone is taken for Chinese. */
   counts[FMI_SCRIPT_HAN] += counts[FMI_SCRIPT_KANA];

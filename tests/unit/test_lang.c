@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include "lang.h"
+#include "langid_profiles.h"
 #include "stopwords_data.h"
 
 #include <stdio.h>
@@ -308,6 +309,45 @@ static void test_stopword_lists(void **state) {
   assert_null(fmi_stoplists[fmi_stoplist_count].lang);
 }
 
+/* The word table identification uses (langid_profiles.h) must agree with
+ * the stopword and negator lists; it is generated from them by
+ * tools/langid/gen_profiles.py, which has to be rerun after a list edit. */
+static void test_langid_word_table(void **state) {
+  size_t i, j;
+  int l;
+  (void)state;
+  for (i = 0; i < FMI_LW_COUNT; i++) {
+    const fmi_lw_entry *e = &fmi_lw_words[i];
+    assert_int_equal(e->len, strlen(e->word));
+    for (l = 0; l < FMI_LP_NLANG; l++) {
+      const char *lang = fmi_lp_langs[l];
+      if (!!(e->stop & (1u << l)) != fmi_is_stopword(lang, e->word, e->len))
+        fail_msg("%s \"%s\": word table and stopword list disagree; rerun "
+                 "tools/langid/gen_profiles.py", lang, e->word);
+      if ((e->neg & (1u << l)) && !fmi_is_negator(lang, e->word, e->len))
+        fail_msg("%s \"%s\": word table and negator list disagree; rerun "
+                 "tools/langid/gen_profiles.py", lang, e->word);
+    }
+  }
+  /* Every stopword of the nine scored languages is in the table. */
+  for (l = 0; l < FMI_LP_NLANG; l++) {
+    for (i = 0; i < fmi_stoplist_count; i++) {
+      const fmi_stoplist *sl = &fmi_stoplists[i];
+      if (strcmp(sl->lang, fmi_lp_langs[l]) != 0) continue;
+      for (j = 0; j < sl->n; j++) {
+        size_t k;
+        bool found = false;
+        for (k = 0; k < FMI_LW_COUNT && !found; k++)
+          found = strcmp(fmi_lw_words[k].word, sl->words[j]) == 0 &&
+                  (fmi_lw_words[k].stop & (1u << l));
+        if (!found)
+          fail_msg("%s \"%s\" missing from the word table; rerun "
+                   "tools/langid/gen_profiles.py", sl->lang, sl->words[j]);
+      }
+    }
+  }
+}
+
 /* ---- negators ----------------------------------------------------------- */
 
 static int neg(const char *lang, const char *w) {
@@ -470,6 +510,7 @@ int main(void) {
       cmocka_unit_test(test_lang_canonical),
       cmocka_unit_test(test_stopwords),
       cmocka_unit_test(test_stopword_lists),
+      cmocka_unit_test(test_langid_word_table),
       cmocka_unit_test(test_negators),
       cmocka_unit_test(test_stem),
       cmocka_unit_test(test_stem_alloc_failures),

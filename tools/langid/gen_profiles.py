@@ -17,12 +17,21 @@ open-addressing table keyed by the three code points packed into 64 bits
 (cp0 << 42 | cp1 << 21 | cp2) and hashed with a Fibonacci multiply; the C
 code repeats the same hash.
 
+It also writes the word table identification consults for every word: the
+stopwords (corpora/stopwords/<lang>.txt) and negators (the neg_<lang>
+tables of src/langid.c) of the same nine languages, each word with a bit
+mask of the languages that list it, in an open-addressing table keyed by
+FNV-1a of the word's bytes. One probe per word replaces nine binary
+searches and nine list scans. test_lang checks the table against the lists,
+so editing a list without rerunning this script fails the tests.
+
 Usage: python3 tools/langid/gen_profiles.py [--check]
   --check  exit 1 if src/langid_profiles.h is not up to date.
 """
 import csv
 import math
 import os
+import re
 import sys
 import unicodedata
 
@@ -33,6 +42,7 @@ TOP = 400
 ALPHA = 0.5
 SCALE = 8.0       # units of 1/8 nat
 HASH_BITS = 13    # table slots = 8192
+WORD_BITS = 12    # word table slots = 4096
 MULT = 0x9E3779B97F4A7C15
 
 
@@ -87,6 +97,51 @@ def slot(k):
     return ((k * MULT) & 0xFFFFFFFFFFFFFFFF) >> (64 - HASH_BITS)
 
 
+def fnv1a(b):
+    h = 0xcbf29ce484222325
+    for x in b:
+        h ^= x
+        h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def word_slot(b):
+    return ((fnv1a(b) * MULT) & 0xFFFFFFFFFFFFFFFF) >> (64 - WORD_BITS)
+
+
+def stopwords(lang):
+    path = os.path.join(ROOT, "corpora", "stopwords", lang + ".txt")
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            w = line.split("#", 1)[0].strip()
+            if w:
+                out.append(w)
+    return out
+
+
+def negators(lang):
+    path = os.path.join(ROOT, "src", "langid.c")
+    with open(path, encoding="utf-8") as f:
+        src = f.read()
+    m = re.search(r"static const char \*const neg_%s\[\] = \{(.*?)\};" % lang,
+                  src, re.S)
+    if not m:
+        sys.exit("src/langid.c has no neg_%s table" % lang)
+    body = re.sub(r"/\*.*?\*/", "", m.group(1), flags=re.S)
+    return re.findall(r'"((?:[^"\\]|\\.)*)"', body)
+
+
+def build_words():
+    words = {}
+    for i, lang in enumerate(LANGS):
+        for w in stopwords(lang):
+            words.setdefault(w, [0, 0])[0] |= 1 << i
+        for w in negators(lang):
+            words.setdefault(w, [0, 0])[1] |= 1 << i
+    return sorted(words.items(), key=lambda kv: kv[0].encode("utf-8"))
+
+
 def build():
     counts = {}
     sources = {}
@@ -124,7 +179,11 @@ def build():
     return entries, sources
 
 
-def render(entries, sources):
+def c_string(w):
+    return '"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render(entries, sources, words):
     items = sorted(entries.items(), key=lambda kv: key(kv[0]))
     size = 1 << HASH_BITS
     if len(items) * 2 > size:
@@ -168,13 +227,42 @@ def render(entries, sources):
         out.append("  " + ", ".join(str(x) for x in table[i:i + 16]) + ",")
     out.append("};")
     out.append("")
+    wsize = 1 << WORD_BITS
+    if len(words) * 2 > wsize:
+        sys.exit("too many words for the word table; raise WORD_BITS")
+    wtable = [0] * wsize
+    for i, (w, _) in enumerate(words):
+        s = word_slot(w.encode("utf-8"))
+        while wtable[s]:
+            s = (s + 1) & (wsize - 1)
+        wtable[s] = i + 1
+    out.append("/* Stopwords and negators of the languages above: bit i of `stop`")
+    out.append(" * (`neg`) set when fmi_lp_langs[i] lists the word. */")
+    out.append("typedef struct fmi_lw_entry {")
+    out.append("  const char *word;")
+    out.append("  uint16_t len, stop, neg;")
+    out.append("} fmi_lw_entry;")
+    out.append("#define FMI_LW_HASH_BITS %d" % WORD_BITS)
+    out.append("#define FMI_LW_COUNT %d" % len(words))
+    out.append("static const fmi_lw_entry fmi_lw_words[FMI_LW_COUNT] = {")
+    for w, (st, ng) in words:
+        out.append("  {%s, %d, 0x%x, 0x%x}," % (c_string(w), len(w.encode("utf-8")), st, ng))
+    out.append("};")
+    out.append("")
+    out.append("/* Slot (FNV-1a of the word's bytes, Fibonacci-mixed) -> entry")
+    out.append(" * index + 1 (0 = empty); linear probing. */")
+    out.append("static const uint16_t fmi_lw_slots[1u << FMI_LW_HASH_BITS] = {")
+    for i in range(0, wsize, 16):
+        out.append("  " + ", ".join(str(x) for x in wtable[i:i + 16]) + ",")
+    out.append("};")
+    out.append("")
     out.append("#endif")
     return "\n".join(out) + "\n"
 
 
 def main():
     entries, sources = build()
-    text = render(entries, sources)
+    text = render(entries, sources, build_words())
     path = os.path.join(ROOT, "src", "langid_profiles.h")
     if "--check" in sys.argv[1:]:
         with open(path, encoding="utf-8") as f:
