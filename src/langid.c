@@ -624,7 +624,9 @@ static const char *score_script(const char *text, const fmi_seg *segs,
   if (words == 0) return "und";
   best_two(&sc, &best, &margin);
   if (margin < MIN_MARGIN) return "und";
-  if (sc.hits[best] == 0 && margin < MIN_MARGIN_TRIGRAMS_ONLY) return "und";
+  /* Trigrams alone never decide on one word ("pizza", "taxi"). */
+  if (sc.hits[best] == 0 && (words < 2 || margin < MIN_MARGIN_TRIGRAMS_ONLY))
+    return "und";
   return fmi_lp_langs[best];
 }
 
