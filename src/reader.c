@@ -287,8 +287,11 @@ static fm_status start(fm_reader *r, const fm_reader_opts *opts,
   fm_status st;
   r->in = fmi_malloc(CHUNK);
   if (!r->in) return fmi_fail(err, FM_ENOMEM, "out of memory");
-  /* Sniff: load the first 4 KiB (or everything, when shorter). */
-  while (!r->eof && r->in_end < SNIFF)
+  /* Sniff: load the first 4 KiB (or everything, when shorter), but stop at
+   * the first line end, so a pipe that delivers a line at a time is not
+   * waited on for more. */
+  while (!r->eof && r->in_end < SNIFF &&
+         !memchr(r->in, '\n', r->in_end) && !memchr(r->in, '\r', r->in_end))
     if ((st = fill(r, err)) != FM_OK) return st;
   p = r->in;
   n = r->in_end;

@@ -192,6 +192,9 @@ static fm_status object_values(fm_reader *r, json_t *obj, uint64_t line,
                          key, r->max_field);
     fd = fmi_detect_field(key, strlen(key), &prio, &subj);
     if (fd < 0 || r->map[fd].given) continue;
+    /* "customer": {...} is not an account name: only the text must be a
+     * value (saying so beats calling the row textless). */
+    if (fd != FMI_F_TEXT && (json_is_object(v) || json_is_array(v))) continue;
     if (subj && !subject) {
       subject = v;
       subject_key = key;

@@ -412,6 +412,11 @@ static void test_jsonl_fields(void **state) {
   assert_int_equal(f.is_json, 1);
   assert_false(fm_record_field_at(rec, 7, &f));
   fm_reader_free(r);
+  /* Detection skips a nested object for a field that needs a value. */
+  EXPECT(read_str("{\"comment\":\"c\",\"customer\":{\"plan\":\"pro\"},"
+                  "\"company\":\"Acme\"}\n{\"comment\":\"d\",\"customer\":[1]}\n",
+                  NULL),
+         "L1 text=[c] acct=Acme\nL2 text=[d]\n");
 }
 
 static void test_jsonl_lines(void **state) {
