@@ -267,12 +267,16 @@ typedef struct fm_label_prob {
 
 /* One feature's pull toward a head's chosen label: its weight is the
  * log-probability difference it adds between the chosen label and the
- * runner-up (positive = pushed toward the chosen label). */
+ * runner-up (positive = pushed toward the chosen label), in calibrated
+ * units when the head uses a temperature. Character n-grams are listed
+ * together as one item named "c:*" (their sum). */
 typedef struct fm_explain_item {
   const char *feature; /* owned by the model */
   double weight;
 } fm_explain_item;
 
+/* A head skipped for fm_tag_opts.source has label SIZE_MAX, label_name
+ * NULL, prob 0 and no top or explanation. */
 typedef struct fm_head_result {
   const char *head;          /* owned by the model */
   size_t label;              /* best label */
@@ -307,11 +311,306 @@ typedef struct fm_tag_opts {
 /* Tags one text with the tagger's model. `lang` as in fm_tagger_analyze.
  * `opts` may be NULL. `*out` is owned by the tagger and valid until its
  * next call. Errors: FM_EINVAL (tagger without a model), FM_ETOOBIG,
- * FM_ENOMEM, FM_EUNICODE. */
+ * FM_ENOMEM, FM_EUNICODE, FM_EMODEL (a crafted model whose index is
+ * inconsistent). */
 FM_API fm_status fm_tagger_tag(fm_tagger *tagger, const char *text,
                                size_t len, const char *lang,
                                const fm_tag_opts *opts,
                                const fm_result **out, fm_error *err);
+
+/* ------------------------------------------------------------------------
+ * Training and evaluation.
+ *
+ * A model is built from counts: per head and label, documents and feature
+ * mass; per feature, document frequency and mass per label. Counts are
+ * stored exactly (fixed point), so models trained with the same settings
+ * merge by adding them: merging models trained on shards gives the same
+ * bytes as training on everything. Everything that needs corpus statistics
+ * (TF-IDF weights, smoothing, the minimum feature count) is applied when the
+ * scoring index is built, never to the counts.
+ * ---------------------------------------------------------------------- */
+typedef enum fm_nb_variant {
+  FM_NB_MULTINOMIAL = 0, /* classic multinomial naive Bayes */
+  FM_NB_COMPLEMENT = 1   /* complement NB (Rennie et al. 2003): each label
+                            is scored by the counts of all the others;
+                            steadier with skewed labels */
+} fm_nb_variant;
+
+typedef enum fm_priors {
+  FM_PRIORS_LEARNED = 0, /* label frequencies of the training data */
+  FM_PRIORS_UNIFORM = 1  /* every label equally likely a priori */
+} fm_priors;
+/* Priors given per label (fm_trainer_set_prior) override either mode for
+ * that head. */
+
+typedef enum fm_review_policy {
+  /* The lowest probability t such that, on held-out folds of the training
+   * data, the items tagged with probability >= t are right at least
+   * `review_value` of the time (default 0.9). When no t reaches it, every
+   * item of the head is flagged (t = 1). Uncalibrated models use 0.5. */
+  FM_REVIEW_TARGET_ACCURACY = 0,
+  FM_REVIEW_FIXED = 1 /* t = review_value */
+} fm_review_policy;
+
+typedef struct fm_train_opts {
+  size_t size;               /* sizeof(fm_train_opts) */
+  fm_pipeline_opts pipeline; /* recorded in the model; taggers use it */
+  fm_nb_variant variant;
+  double alpha;              /* additive smoothing; < 0 = auto: chosen by
+                                K-fold cross-validation on the training
+                                data over 0.003 ... 1 */
+  int tfidf;                 /* weight features by smoothed idf */
+  int sublinear_tf;          /* count c counts as 1 + ln c */
+  int length_norm;           /* each document's tf vector has L2 norm 1 */
+  unsigned min_count;        /* features in fewer documents stay out of the
+                                scoring index (not out of the counts) */
+  fm_priors priors;
+  int calibrate;             /* fit probability calibration and the review
+                                threshold on held-out folds */
+  unsigned folds;            /* folds for alpha auto and calibration; 0 = 5 */
+  fm_review_policy review;
+  double review_value;       /* see fm_review_policy; <= 0 = 0.9 / 0.5 */
+} fm_train_opts;
+
+/* The recommended configuration (see README "Training and evaluating
+ * models"): multinomial NB, alpha auto, TF-IDF, sublinear tf, length
+ * normalization, word uni+bigrams and character 2-5-grams, calibration. */
+#define FM_TRAIN_OPTS_INIT                                                  \
+  { sizeof(fm_train_opts),                                                  \
+    { sizeof(fm_pipeline_opts), FM_STAGES_DEFAULT | FM_STAGE_CHARGRAMS, 0,  \
+      2, 5 },                                                               \
+    FM_NB_MULTINOMIAL, -1.0, 1, 1, 1, 1, FM_PRIORS_LEARNED, 1, 5,          \
+    FM_REVIEW_TARGET_ACCURACY, 0.9 }
+
+typedef struct fm_trainer fm_trainer;
+
+/* Creates a trainer for `n_heads` heads with the given names (copied;
+ * unique, non-empty). `opts` NULL = FM_TRAIN_OPTS_INIT. Caller-owned:
+ * release with fm_trainer_free(). Errors: FM_EINVAL (bad names or
+ * options), FM_ENOMEM, FM_EUNICODE, FM_EREGEX. One thread at a time. */
+FM_API fm_status fm_trainer_new(const char *const *heads, size_t n_heads,
+                                const fm_train_opts *opts, fm_trainer **out,
+                                fm_error *err);
+
+/* Creates a trainer with a model's heads and every setting it was trained
+ * with (alpha included), for learning corrections: write its model and
+ * merge it into the base with fm_model_merge(). The model is only read
+ * during this call. */
+FM_API fm_status fm_trainer_new_like(const fm_model *model,
+                                     fm_trainer **out, fm_error *err);
+
+/* Adds one document. `labels` has one entry per head, in head order: NULL
+ * or "" means "no label for this head" (the document then trains the
+ * other heads only; it still counts for document frequencies). `labels`
+ * itself may be NULL (no labels at all). `lang` as in fm_tagger_analyze;
+ * `source` (may be NULL) names where the document came from ("ticket",
+ * "churn", ...): a head records the sources of its labels, and tagging
+ * with fm_tag_opts.source skips heads that never saw that source. Strings
+ * are copied. Errors: FM_ETOOBIG (document over max_doc_bytes), FM_EINVAL,
+ * FM_ENOMEM, FM_EUNICODE. */
+FM_API fm_status fm_trainer_add(fm_trainer *tr, const char *text, size_t len,
+                                const char *lang, const char *source,
+                                const char *const *labels, fm_error *err);
+
+/* Fixes the prior probability of one label of a head (0 < p < 1). Labels
+ * of the head without a given prior share the rest in proportion to their
+ * documents. Recorded in the model; merging requires equal priors.
+ * Errors: FM_ENOTFOUND (no such head), FM_EINVAL, FM_ENOMEM. */
+FM_API fm_status fm_trainer_set_prior(fm_trainer *tr, const char *head,
+                                      const char *label, double p,
+                                      fm_error *err);
+
+/* Number of documents added so far. */
+FM_API uint64_t fm_trainer_doc_count(const fm_trainer *tr);
+
+/* Chooses alpha (when auto), fits calibration (when on) and writes the
+ * model: to `path` through a temporary file renamed into place, or into a
+ * buffer (caller-owned, release with fm_free(); 8-byte aligned, so it can
+ * go to fm_model_open_memory). The trainer stays usable (more documents
+ * may be added and the model written again). Errors: FM_EINVAL (no
+ * labeled document for some head), FM_EIO, FM_ENOMEM, FM_ETOOBIG (over
+ * 2^32 postings or string bytes). Deterministic: the same documents and
+ * options give the same bytes, whatever the order of the documents. */
+FM_API fm_status fm_trainer_write(fm_trainer *tr, const char *path,
+                                  fm_error *err);
+FM_API fm_status fm_trainer_write_memory(fm_trainer *tr, void **data,
+                                         size_t *len, fm_error *err);
+
+FM_API void fm_trainer_free(fm_trainer *tr);
+
+/* Releases memory the library handed to the caller. NULL is a no-op. */
+FM_API void fm_free(void *p);
+
+/* Merge flags. */
+#define FM_MERGE_KEEP_CALIBRATION (1u << 0) /* keep models[0]'s calibration
+                                               (for learning corrections) */
+
+/* Merges models trained with the same pipeline and training settings and
+ * the same heads (names and order) by adding their counts; labels are the
+ * union. Alpha: the models' alpha when equal, otherwise that of the model
+ * with the most documents (ties: the smaller alpha). Calibration is
+ * dropped unless FM_MERGE_KEEP_CALIBRATION (run fm_calibrator afterwards).
+ * Writes to `path` through a temporary file, or into a buffer (release
+ * with fm_free()). Models are only read. Errors: FM_EMISMATCH (settings
+ * or heads differ; the message names what), FM_EMODEL (corrupt counts),
+ * FM_EINVAL, FM_EIO, FM_ENOMEM. */
+FM_API fm_status fm_model_merge(const fm_model *const *models, size_t n,
+                                unsigned flags, const char *path,
+                                fm_error *err);
+FM_API fm_status fm_model_merge_memory(const fm_model *const *models,
+                                       size_t n, unsigned flags,
+                                       void **data, size_t *len,
+                                       fm_error *err);
+
+/* What a model records about its training. Filled by fm_model_info(). */
+typedef struct fm_model_info {
+  size_t size;                 /* sizeof(fm_model_info), set by caller */
+  int format_version;          /* major * 1000 + minor */
+  uint64_t file_bytes;
+  uint64_t documents;          /* documents trained on */
+  uint64_t features;           /* vocabulary (counts) */
+  uint64_t index_features;     /* features in the scoring index */
+  uint64_t postings;           /* (feature, label) weights in the index */
+  fm_train_opts opts;          /* alpha: as requested (< 0 = auto) */
+  double alpha;                /* the alpha used */
+  size_t n_alpha_grid;         /* alpha auto: cross-validated accuracy */
+  double alpha_grid[16], alpha_grid_accuracy[16];
+  const char *producer;        /* "feedmine 0.1.0"; owned by the model */
+  const char *unicode_version; /* of the ICU that normalized the text */
+} fm_model_info;
+
+/* Fills `out` (out->size must be set). Errors: FM_EINVAL. */
+FM_API fm_status fm_model_info_get(const fm_model *model, fm_model_info *out,
+                                   fm_error *err);
+
+typedef enum fm_calibration {
+  FM_CALIB_NONE = 0,        /* softmax of the raw scores */
+  FM_CALIB_TEMPERATURE = 1, /* softmax(score / T) */
+  FM_CALIB_PLATT = 2        /* sigmoid(a * logit(top) + b) for the top
+                               label, the rest rescaled */
+} fm_calibration;
+
+typedef struct fm_head_info {
+  size_t size;            /* sizeof(fm_head_info), set by caller */
+  const char *name;       /* owned by the model */
+  size_t n_labels;
+  uint64_t documents;     /* documents labeled for this head */
+  size_t n_sources;       /* sources its labels came from (0 = unknown) */
+  fm_calibration calibration;
+  double temperature;     /* FM_CALIB_TEMPERATURE */
+  double platt_a, platt_b;/* FM_CALIB_PLATT */
+  double threshold;       /* needs_review below this probability */
+  uint64_t held_out;      /* held-out items the calibration was fit on */
+  double held_out_accuracy;
+  double ece_raw, ece;    /* held-out ECE (15 bins) before / after */
+} fm_head_info;
+
+/* Fills `out` for one head. Errors: FM_EINVAL (bad index or size). */
+FM_API fm_status fm_model_head_info(const fm_model *model, size_t head,
+                                    fm_head_info *out, fm_error *err);
+/* A source name of a head (owned by the model), or NULL. */
+FM_API const char *fm_model_head_source(const fm_model *model, size_t head,
+                                        size_t i);
+/* Training documents with this label. */
+FM_API uint64_t fm_model_label_docs(const fm_model *model, size_t head,
+                                    size_t label);
+
+/* ---- calibration after the fact (feedmine calibrate) -------------------
+ * Scores held-out labeled documents with a model and fits its calibration
+ * and review thresholds on them; writes a copy of the model with only the
+ * calibration changed. Use documents the model was not trained on. */
+typedef struct fm_calibrator fm_calibrator;
+
+/* The model is borrowed until fm_calibrator_free(). `review` and
+ * `review_value` as in fm_train_opts (review_value <= 0: the default).
+ * Errors: FM_ENOMEM, FM_EUNICODE, FM_EREGEX. */
+FM_API fm_status fm_calibrator_new(const fm_model *model,
+                                   fm_review_policy review,
+                                   double review_value,
+                                   fm_calibrator **out, fm_error *err);
+/* Adds one labeled document; `labels` as in fm_trainer_add. Labels the
+ * model does not know are counted as errors of the head. */
+FM_API fm_status fm_calibrator_add(fm_calibrator *c, const char *text,
+                                   size_t len, const char *lang,
+                                   const char *const *labels,
+                                   fm_error *err);
+/* Fits and writes (temporary file, then rename). Heads without labeled
+ * documents keep their calibration. Errors: FM_EIO, FM_ENOMEM. */
+FM_API fm_status fm_calibrator_write(fm_calibrator *c, const char *path,
+                                     fm_error *err);
+FM_API void fm_calibrator_free(fm_calibrator *c);
+
+/* ---- evaluation ---------------------------------------------------------
+ * Accumulates (truth, prediction, probability) per head and derives the
+ * metrics. Evaluations merge (K-fold results add up). One thread at a
+ * time. */
+typedef struct fm_eval fm_eval;
+
+/* Heads named as given (copied); labels are learned as they are seen,
+ * or taken from `model` (may be NULL) first, in model order. */
+FM_API fm_status fm_eval_new(const char *const *heads, size_t n_heads,
+                             const fm_model *model, fm_eval **out,
+                             fm_error *err);
+/* One prediction. `truth` NULL or "" is skipped (no label). `prob` is the
+ * probability given to `predicted`. `needs_review` as tagged. */
+FM_API fm_status fm_eval_add(fm_eval *ev, size_t head, const char *truth,
+                             const char *predicted, double prob,
+                             int needs_review, fm_error *err);
+/* Adds every head of a tagging result against `truth` (one per head,
+ * NULL entries skipped); heads are matched by name. */
+FM_API fm_status fm_eval_add_result(fm_eval *ev, const fm_result *res,
+                                    const char *const *truth, fm_error *err);
+/* Adds `from` into `into` (same heads). */
+FM_API fm_status fm_eval_merge(fm_eval *into, const fm_eval *from,
+                               fm_error *err);
+
+#define FM_ECE_BINS 15
+
+typedef struct fm_label_metrics {
+  const char *label;     /* owned by the eval */
+  uint64_t support;      /* items whose truth is this label */
+  uint64_t predicted;    /* items predicted as this label */
+  double precision, recall, f1;
+} fm_label_metrics;
+
+typedef struct fm_head_metrics {
+  const char *head;          /* owned by the eval */
+  uint64_t n;                /* labeled items */
+  uint64_t correct;
+  double accuracy;
+  double macro_f1;           /* mean F1 over labels with support or
+                                predictions */
+  double weighted_f1;        /* by support */
+  double ece;                /* expected calibration error, 15 equal bins
+                                of the top probability */
+  uint64_t needs_review;     /* items flagged */
+  double accuracy_confident; /* accuracy of the items not flagged */
+  size_t n_labels;
+  const fm_label_metrics *labels;  /* owned by the eval */
+  const uint64_t *confusion;       /* confusion[t * confusion_stride + p]
+                                      counts items of truth t predicted
+                                      as p (t, p < n_labels); owned by
+                                      the eval */
+  size_t confusion_stride;
+  uint64_t bin_count[FM_ECE_BINS]; /* reliability diagram */
+  double bin_confidence[FM_ECE_BINS], bin_accuracy[FM_ECE_BINS];
+} fm_head_metrics;
+
+FM_API size_t fm_eval_head_count(const fm_eval *ev);
+/* Computes a head's metrics. `*out` is owned by the eval and valid until
+ * the next call on it. Errors: FM_EINVAL (bad head), FM_ENOMEM. */
+FM_API fm_status fm_eval_head(fm_eval *ev, size_t head,
+                              const fm_head_metrics **out, fm_error *err);
+FM_API void fm_eval_free(fm_eval *ev);
+
+/* Stratified K-fold cross-validation over the documents added to a
+ * trainer (by the first head's labels): for each fold, a model of the
+ * other K-1 folds -- alpha auto and calibration included, fit on those
+ * folds only -- tags the fold, and the results go to `ev` (whose heads
+ * must be the trainer's). The trainer is unchanged. Errors: FM_EINVAL
+ * (folds < 2 or more than documents), FM_ENOMEM. */
+FM_API fm_status fm_trainer_cross_validate(fm_trainer *tr, unsigned folds,
+                                           fm_eval *ev, fm_error *err);
 
 /* ------------------------------------------------------------------------
  * Readers: customer exports (CSV, JSON Lines) one record at a time.

@@ -3,6 +3,7 @@
  * not. Tagging itself (scores, calibration, explanation) is in classify.c.
  */
 #include "tagger.h"
+#include "classify.h"
 
 fm_status fm_tagger_new(const fm_model *model, const fm_pipeline_opts *opts,
                         fm_tagger **out, fm_error *err) {
@@ -34,7 +35,7 @@ fm_status fm_tagger_new(const fm_model *model, const fm_pipeline_opts *opts,
 void fm_tagger_free(fm_tagger *t) {
   if (!t) return;
   fmi_pipeline_destroy(&t->pipe);
-  fmi_free(t->score);
+  fmi_scratch_free(t->score);
   fmi_free(t);
 }
 

@@ -1,0 +1,557 @@
+/*
+ * cv.c -- scoring held-out folds without training K models.
+ *
+ * Counts add, so the model of "every document but fold k" is the full
+ * counts minus fold k's: copy the masses and document frequencies,
+ * subtract the fold, recompute what the index builder derives (idf, kept
+ * features, class totals, constants) with the same formulas (model.h),
+ * and score the fold's documents. Alpha auto, calibration and
+ * `feedmine eval --folds` all use this; what they measure is what a model
+ * trained on the other folds would do (up to float rounding of the stored
+ * weights).
+ */
+#include "model.h"
+
+#include <stdlib.h>
+
+/* The alpha grid of --alpha auto. Small values matter with TF-IDF and
+ * length normalization, where a document's whole mass is a few units. */
+static const double alpha_grid[] = {0.003, 0.01, 0.03, 0.1, 0.3, 1.0};
+#define N_GRID (sizeof alpha_grid / sizeof alpha_grid[0])
+
+typedef struct cv_work {
+  const fmi_settings *set;
+  const fmi_counts *c;
+  const fmi_docs *d;
+  size_t C, F, H, A;
+  double alphas[FMI_MAX_GRID], log_alpha[FMI_MAX_GRID];
+  uint64_t *df, *mass, *cdocs;
+  uint64_t n_docs;
+  double *idf;     /* 0 = not in the index */
+  double *ncls;    /* idf-weighted class totals */
+  double *nhead;   /* per head */
+  size_t *cls_head;
+  double vocab;
+  double *prior;   /* -inf for classes without documents */
+  double *cnst;    /* A * C */
+  double *acc;     /* A * C */
+  double *scores;  /* A * C */
+  /* Weights of the current training set, computed the first time a
+   * feature is met after work_prepare (stamp == gen): each query document
+   * then costs multiply-adds only, and the logs are paid once per fold. */
+  float *delta;    /* postings * A */
+  uint32_t *stamp; /* per feature */
+  uint32_t gen;
+} cv_work;
+
+static void work_free(cv_work *w) {
+  fmi_free(w->df);
+  fmi_free(w->mass);
+  fmi_free(w->cdocs);
+  fmi_free(w->idf);
+  fmi_free(w->ncls);
+  fmi_free(w->nhead);
+  fmi_free(w->cls_head);
+  fmi_free(w->prior);
+  fmi_free(w->cnst);
+  fmi_free(w->acc);
+  fmi_free(w->scores);
+  fmi_free(w->delta);
+  fmi_free(w->stamp);
+}
+
+static fm_status work_init(cv_work *w, const fmi_settings *set,
+                           const fmi_counts *c, const fmi_docs *d,
+                           fm_error *err) {
+  size_t P = c->post_off[c->n_feat], h, k;
+  memset(w, 0, sizeof *w);
+  w->set = set;
+  w->c = c;
+  w->d = d;
+  w->C = c->n_classes;
+  w->F = c->n_feat;
+  w->H = c->n_heads;
+  w->df = fmi_malloc((w->F + 1) * sizeof *w->df);
+  w->mass = fmi_malloc((P + 1) * sizeof *w->mass);
+  w->cdocs = fmi_malloc((w->C + 1) * sizeof *w->cdocs);
+  w->idf = fmi_malloc((w->F + 1) * sizeof *w->idf);
+  w->ncls = fmi_malloc((w->C + 1) * sizeof *w->ncls);
+  w->nhead = fmi_malloc((w->H + 1) * sizeof *w->nhead);
+  w->cls_head = fmi_malloc((w->C + 1) * sizeof *w->cls_head);
+  w->prior = fmi_malloc((w->C + 1) * sizeof *w->prior);
+  w->cnst = fmi_malloc((FMI_MAX_GRID * w->C + 1) * sizeof *w->cnst);
+  w->acc = fmi_malloc((FMI_MAX_GRID * w->C + 1) * sizeof *w->acc);
+  w->scores = fmi_malloc((FMI_MAX_GRID * w->C + 1) * sizeof *w->scores);
+  w->stamp = fmi_calloc(w->F + 1, sizeof *w->stamp);
+  w->delta = P + 1 <= SIZE_MAX / sizeof(float) / FMI_MAX_GRID
+                 ? fmi_malloc((P + 1) * (set->alpha_requested < 0 ? N_GRID : 1) *
+                              sizeof *w->delta)
+                 : NULL;
+  if (!w->stamp || !w->delta || !w->df || !w->mass || !w->cdocs || !w->idf || !w->ncls || !w->nhead ||
+      !w->cls_head || !w->prior || !w->cnst || !w->acc || !w->scores) {
+    work_free(w);
+    return fmi_fail(err, FM_ENOMEM, "out of memory for cross-validation");
+  }
+  for (h = 0; h < w->H; h++)
+    for (k = c->head_first[h]; k < c->head_first[h + 1]; k++)
+      w->cls_head[k] = h;
+  return FM_OK;
+}
+
+static void set_alphas(cv_work *w, const double *alphas, size_t n) {
+  size_t a;
+  w->A = n;
+  w->gen++; /* cached weights were for other alphas */
+  for (a = 0; a < n; a++) {
+    w->alphas[a] = alphas[a];
+    w->log_alpha[a] = log(alphas[a]);
+  }
+}
+
+/* The posting of class `cls` in feature f's list, or SIZE_MAX. */
+static size_t find_posting(const fmi_counts *c, size_t f, uint32_t cls) {
+  size_t lo = c->post_off[f], hi = c->post_off[f + 1];
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (c->post_class[mid] < cls)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < c->post_off[f + 1] && c->post_class[lo] == cls ? lo : SIZE_MAX;
+}
+
+/* Statistics of the model trained on every document with excluded[d] == 0. */
+static void work_prepare(cv_work *w, const unsigned char *excluded) {
+  const fmi_counts *c = w->c;
+  const fmi_docs *d = w->d;
+  size_t P = c->post_off[w->F], i, e, h, k, f;
+  uint64_t min_df = w->set->min_count ? w->set->min_count : 1;
+  double n_kept = 0;
+  memcpy(w->df, c->df, w->F * sizeof *w->df);
+  memcpy(w->mass, c->post_mass, P * sizeof *w->mass);
+  memcpy(w->cdocs, c->class_docs, w->C * sizeof *w->cdocs);
+  w->n_docs = c->n_docs;
+  for (i = 0; excluded && i < d->n; i++) {
+    if (!excluded[i]) continue;
+    w->n_docs--;
+    for (h = 0; h < w->H; h++) {
+      uint32_t cl = d->label[i * w->H + h];
+      if (cl != UINT32_MAX) w->cdocs[cl]--;
+    }
+    for (e = d->off[i]; e < d->off[i + 1]; e++) {
+      f = d->feat[e];
+      w->df[f]--;
+      for (h = 0; h < w->H; h++) {
+        uint32_t cl = d->label[i * w->H + h];
+        size_t p;
+        if (cl == UINT32_MAX) continue;
+        p = find_posting(c, f, cl);
+        if (p != SIZE_MAX) w->mass[p] -= d->mass[e];
+      }
+    }
+  }
+  w->gen++;
+  memset(w->ncls, 0, w->C * sizeof *w->ncls);
+  for (f = 0; f < w->F; f++) {
+    double idf;
+    if (w->df[f] < min_df) {
+      w->idf[f] = 0;
+      continue;
+    }
+    n_kept++;
+    idf = w->set->tfidf ? fmi_idf(w->n_docs, w->df[f]) : 1.0;
+    w->idf[f] = idf;
+    for (k = c->post_off[f]; k < c->post_off[f + 1]; k++)
+      w->ncls[c->post_class[k]] += idf * (double)w->mass[k] / FMI_MASS_ONE;
+  }
+  w->vocab = n_kept;
+  for (h = 0; h < w->H; h++) {
+    size_t a = c->head_first[h], b = c->head_first[h + 1];
+    w->nhead[h] = 0;
+    for (k = a; k < b; k++) w->nhead[h] += w->ncls[k];
+    fmi_log_priors(w->set->priors, w->cdocs + a, c->class_prior + a, b - a,
+                   w->prior + a);
+    for (k = a; k < b; k++)
+      if (w->cdocs[k] == 0) w->prior[k] = -INFINITY;
+  }
+  for (i = 0; i < w->A; i++)
+    for (k = 0; k < w->C; k++)
+      w->cnst[i * w->C + k] =
+          fmi_nb_const(w->set->variant, w->ncls[k], w->nhead[w->cls_head[k]],
+                       w->alphas[i], w->vocab);
+}
+
+/* The weights of feature f's postings for every alpha (see model.h;
+ * float, as the index stores them). */
+static void compute_deltas(cv_work *w, size_t f) {
+  const fmi_counts *c = w->c;
+  size_t A = w->A, k = c->post_off[f], b = c->post_off[f + 1], a;
+  double idf = w->idf[f];
+  bool cnb = w->set->variant == FM_NB_COMPLEMENT;
+  while (k < b) {
+    size_t j = k, hh = w->cls_head[c->post_class[k]];
+    double n_wh = 0;
+    if (cnb) {
+      while (j < b && w->cls_head[c->post_class[j]] == hh)
+        n_wh += idf * (double)w->mass[j++] / FMI_MASS_ONE;
+    } else {
+      j = b;
+    }
+    for (; k < j; k++) {
+      float *dst = w->delta + k * A;
+      double n_wc = idf * (double)w->mass[k] / FMI_MASS_ONE;
+      if (!w->mass[k]) {
+        for (a = 0; a < A; a++) dst[a] = 0;
+      } else if (cnb) {
+        for (a = 0; a < A; a++)
+          dst[a] = (float)fmi_nb_delta(FM_NB_COMPLEMENT, n_wc, n_wh,
+                                       w->alphas[a]);
+      } else {
+        /* fmi_nb_delta's multinomial case, with log a hoisted */
+        for (a = 0; a < A; a++)
+          dst[a] = (float)(log(n_wc + w->alphas[a]) - w->log_alpha[a]);
+      }
+    }
+  }
+  w->stamp[f] = w->gen;
+}
+
+/* Scores document `doc` for every alpha into w->scores (A x C). */
+static void work_score(cv_work *w, size_t doc) {
+  const fmi_counts *c = w->c;
+  const fmi_docs *d = w->d;
+  size_t A = w->A, C = w->C, e, a, k;
+  double T = 0;
+  bool idf_q = (w->set->flags & FMI_SETF_IDF_QUERY) != 0;
+  memset(w->acc, 0, A * C * sizeof *w->acc);
+  for (e = d->off[doc]; e < d->off[doc + 1]; e++) {
+    size_t f = d->feat[e], b = c->post_off[f + 1];
+    double idf = w->idf[f], x;
+    if (idf == 0) continue;
+    if (w->stamp[f] != w->gen) compute_deltas(w, f);
+    x = (double)d->mass[e] / FMI_MASS_ONE * (idf_q ? idf : 1.0);
+    T += x;
+    if (A == 1) {
+      for (k = c->post_off[f]; k < b; k++)
+        w->acc[c->post_class[k]] += x * w->delta[k];
+    } else {
+      /* acc is class-major here ([class][alpha]): contiguous updates */
+      for (k = c->post_off[f]; k < b; k++) {
+        const float *dl = w->delta + k * A;
+        double *acc = w->acc + (size_t)c->post_class[k] * A;
+        for (a = 0; a < A; a++) acc[a] += x * dl[a];
+      }
+    }
+  }
+  for (a = 0; a < A; a++)
+    for (k = 0; k < C; k++)
+      w->scores[a * C + k] =
+          w->prior[k] + w->cnst[a * C + k] * T + w->acc[k * A + a];
+}
+
+/* ---- fold assignment -------------------------------------------------------- */
+
+typedef struct fold_item {
+  uint32_t group;
+  uint64_t key;
+  size_t doc;
+} fold_item;
+
+static int cmp_fold_item(const void *a, const void *b) {
+  const fold_item *x = a, *y = b;
+  if (x->group != y->group) return x->group < y->group ? -1 : 1;
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
+  return x->doc < y->doc ? -1 : x->doc > y->doc;
+}
+
+/* Stratified by the first head's class: within a class, documents in
+ * hash order are dealt round-robin; equal texts form one run and share a
+ * fold. Deterministic and independent of document order. Documents with
+ * excluded[d] set get fold UINT32_MAX. */
+static fm_status assign_folds(const fmi_docs *d, const unsigned char *excluded,
+                              unsigned K, uint64_t seed, uint32_t *fold,
+                              size_t *n_in, fm_error *err) {
+  fold_item *it = fmi_malloc((d->n + 1) * sizeof *it);
+  size_t i, n = 0, run = 0;
+  if (!it) return fmi_fail(err, FM_ENOMEM, "out of memory assigning folds");
+  for (i = 0; i < d->n; i++) {
+    unsigned char buf[16];
+    fold[i] = UINT32_MAX;
+    if (excluded && excluded[i]) continue;
+    fmi_put_le64(buf, d->hash[i]);
+    fmi_put_le64(buf + 8, seed);
+    it[n].group = d->label[i * d->n_heads];
+    it[n].key = fmi_hash64(buf, sizeof buf);
+    it[n].doc = i;
+    n++;
+  }
+  qsort(it, n, sizeof *it, cmp_fold_item);
+  for (i = 0; i < n; i++) {
+    if (i > 0 && (it[i].group != it[i - 1].group ||
+                  d->hash[it[i].doc] != d->hash[it[i - 1].doc]))
+      run++;
+    fold[it[i].doc] = (uint32_t)(run % K);
+  }
+  fmi_free(it);
+  *n_in = n;
+  return FM_OK;
+}
+
+static size_t best_of(const double *s, size_t n) {
+  size_t i, b = 0;
+  for (i = 1; i < n; i++)
+    if (s[i] > s[b]) b = i;
+  return b;
+}
+
+static bool has_label(const fmi_docs *d, size_t doc) {
+  size_t h;
+  for (h = 0; h < d->n_heads; h++)
+    if (d->label[doc * d->n_heads + h] != UINT32_MAX) return true;
+  return false;
+}
+
+/* Documents in an order that does not depend on the order they were
+ * added: by text hash, then labels (equal texts with equal labels score
+ * the same, so their relative order cannot matter). Held-out items are
+ * collected in this order, which keeps calibration order-independent. */
+typedef struct order_item {
+  const fmi_docs *d;
+  size_t doc;
+} order_item;
+
+static int cmp_order(const void *a, const void *b) {
+  const order_item *x = a, *y = b;
+  const fmi_docs *d = x->d;
+  size_t h;
+  if (d->hash[x->doc] != d->hash[y->doc])
+    return d->hash[x->doc] < d->hash[y->doc] ? -1 : 1;
+  for (h = 0; h < d->n_heads; h++) {
+    uint32_t p = d->label[x->doc * d->n_heads + h];
+    uint32_t q = d->label[y->doc * d->n_heads + h];
+    if (p != q) return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+static size_t *canonical_order(const fmi_docs *d) {
+  order_item *it = fmi_malloc((d->n + 1) * sizeof *it);
+  size_t *order = fmi_malloc((d->n + 1) * sizeof *order), i;
+  if (!it || !order) {
+    fmi_free(it);
+    fmi_free(order);
+    return NULL;
+  }
+  for (i = 0; i < d->n; i++) {
+    it[i].d = d;
+    it[i].doc = i;
+  }
+  qsort(it, d->n, sizeof *it, cmp_order);
+  for (i = 0; i < d->n; i++) order[i] = it[i].doc;
+  fmi_free(it);
+  return order;
+}
+
+/* A head can be scored when some class has documents. */
+static bool head_alive(const cv_work *w, size_t h) {
+  size_t k;
+  for (k = w->c->head_first[h]; k < w->c->head_first[h + 1]; k++)
+    if (w->cdocs[k]) return true;
+  return false;
+}
+
+fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
+                     const fmi_docs *d, const unsigned char *excluded,
+                     fmi_fit *out, fm_error *err) {
+  cv_work w;
+  uint32_t *fold = NULL;
+  unsigned char *ex = NULL;
+  uint64_t *n_ok = NULL, *n_all = NULL;
+  fmi_calib_items *items = NULL;
+  size_t *order = NULL, oi;
+  size_t n_in = 0, i, a, h, A, H = c->n_heads, best = 0;
+  unsigned K = set->folds, j;
+  bool auto_alpha = set->alpha_requested < 0;
+  fm_status st;
+  out->alpha = set->alpha;
+  out->n_grid = 0;
+  for (h = 0; h < H; h++) fmi_calib_for_settings(set, &out->calib[h]);
+  st = work_init(&w, set, c, d, err);
+  if (st != FM_OK) return st;
+  fold = fmi_malloc((d->n + 1) * sizeof *fold);
+  ex = fmi_malloc(d->n + 1);
+  n_ok = fmi_calloc(FMI_MAX_GRID * H, sizeof *n_ok);
+  n_all = fmi_calloc(FMI_MAX_GRID * H, sizeof *n_all);
+  items = fmi_calloc(H, sizeof *items);
+  order = canonical_order(d);
+  if (!fold || !ex || !n_ok || !n_all || !items || !order) goto nomem;
+  for (h = 0; h < H; h++)
+    items[h].n_labels = c->head_first[h + 1] - c->head_first[h];
+  st = assign_folds(d, excluded, K, 1, fold, &n_in, err);
+  if (st != FM_OK) goto done;
+  if (n_in < 2) goto done; /* nothing to hold out: keep the defaults */
+  if (n_in < K) K = (unsigned)n_in;
+  if (auto_alpha)
+    set_alphas(&w, alpha_grid, N_GRID);
+  else
+    set_alphas(&w, &set->alpha, 1);
+  A = w.A;
+  /* Pass 1: accuracy per alpha (and, with one alpha, the calibration
+   * items at once). */
+  for (j = 0; j < K; j++) {
+    for (i = 0; i < d->n; i++)
+      ex[i] = (excluded && excluded[i]) || fold[i] == j;
+    work_prepare(&w, ex);
+    for (oi = 0; oi < d->n; oi++) {
+      i = order[oi];
+      if (fold[i] != j || !has_label(d, i)) continue;
+      work_score(&w, i);
+      for (h = 0; h < H; h++) {
+        uint32_t t = d->label[i * H + h];
+        size_t f0 = c->head_first[h], nl = c->head_first[h + 1] - f0;
+        if (t == UINT32_MAX || !head_alive(&w, h)) continue;
+        for (a = 0; a < A; a++) {
+          n_all[a * H + h]++;
+          if (best_of(w.scores + a * w.C + f0, nl) + f0 == t)
+            n_ok[a * H + h]++;
+        }
+        if (A == 1 && set->calibrate &&
+            fmi_calib_items_add(&items[h], w.scores + f0, t - f0) != FM_OK)
+          goto nomem;
+      }
+    }
+  }
+  /* Mean accuracy over heads; ties go to the larger alpha (smoother). */
+  {
+    double best_score = -1;
+    for (a = 0; a < A; a++) {
+      double sum = 0;
+      size_t nh = 0;
+      for (h = 0; h < H; h++)
+        if (n_all[a * H + h]) {
+          sum += (double)n_ok[a * H + h] / (double)n_all[a * H + h];
+          nh++;
+        }
+      sum = nh ? sum / (double)nh : 0;
+      if (auto_alpha && a < FMI_MAX_GRID) {
+        out->grid_alpha[a] = w.alphas[a];
+        out->grid_score[a] = sum;
+      }
+      if (sum >= best_score) {
+        best_score = sum;
+        best = a;
+      }
+    }
+    if (auto_alpha) out->n_grid = A;
+    out->alpha = w.alphas[best];
+  }
+  if (set->calibrate && A > 1) {
+    /* Pass 2: scores with the chosen alpha for calibration. */
+    set_alphas(&w, &out->alpha, 1);
+    for (j = 0; j < K; j++) {
+      for (i = 0; i < d->n; i++)
+        ex[i] = (excluded && excluded[i]) || fold[i] == j;
+      work_prepare(&w, ex);
+      for (oi = 0; oi < d->n; oi++) {
+        i = order[oi];
+        if (fold[i] != j || !has_label(d, i)) continue;
+        work_score(&w, i);
+        for (h = 0; h < H; h++) {
+          uint32_t t = d->label[i * H + h];
+          size_t f0 = c->head_first[h];
+          if (t == UINT32_MAX || !head_alive(&w, h)) continue;
+          if (fmi_calib_items_add(&items[h], w.scores + f0, t - f0) != FM_OK)
+            goto nomem;
+        }
+      }
+    }
+  }
+  if (set->calibrate)
+    for (h = 0; h < H; h++) {
+      if (!items[h].n) continue;
+      st = fmi_calib_fit(&items[h], set->review, set->review_value, true,
+                         &out->calib[h], err);
+      if (st != FM_OK) goto done;
+    }
+  st = FM_OK;
+  goto done;
+nomem:
+  st = fmi_fail(err, FM_ENOMEM, "out of memory for cross-validation");
+done:
+  if (items)
+    for (h = 0; h < H; h++) fmi_calib_items_free(&items[h]);
+  fmi_free(items);
+  fmi_free(order);
+  fmi_free(fold);
+  fmi_free(ex);
+  fmi_free(n_ok);
+  fmi_free(n_all);
+  work_free(&w);
+  return st;
+}
+
+fm_status fmi_cv_crossval(const fmi_settings *set, const fmi_counts *c,
+                          const fmi_docs *d, unsigned K, fm_eval *ev,
+                          fm_error *err) {
+  cv_work w;
+  uint32_t *fold = NULL;
+  unsigned char *ex = NULL;
+  double *prob = NULL;
+  fmi_fit fit;
+  size_t n_in, i, h, H = c->n_heads;
+  unsigned k;
+  fm_status st;
+  memset(&fit, 0, sizeof fit);
+  if (fm_eval_head_count(ev) != H)
+    return fmi_fail(err, FM_EINVAL, "the evaluation has %zu heads, not %zu",
+                    fm_eval_head_count(ev), H);
+  st = work_init(&w, set, c, d, err);
+  if (st != FM_OK) return st;
+  fold = fmi_malloc((d->n + 1) * sizeof *fold);
+  ex = fmi_malloc(d->n + 1);
+  prob = fmi_malloc((c->n_classes + 1) * sizeof *prob);
+  fit.calib = fmi_calloc(H, sizeof *fit.calib);
+  if (!fold || !ex || !prob || !fit.calib) goto nomem;
+  st = assign_folds(d, NULL, K, 0, fold, &n_in, err);
+  if (st != FM_OK) goto done;
+  for (k = 0; k < K; k++) {
+    for (i = 0; i < d->n; i++) ex[i] = fold[i] == k;
+    /* Alpha and calibration from the other folds only. */
+    if (set->alpha_requested < 0 || set->calibrate) {
+      st = fmi_cv_fit(set, c, d, ex, &fit, err);
+      if (st != FM_OK) goto done;
+    } else {
+      fit.alpha = set->alpha;
+      for (h = 0; h < H; h++) fmi_calib_for_settings(set, &fit.calib[h]);
+    }
+    set_alphas(&w, &fit.alpha, 1);
+    work_prepare(&w, ex);
+    for (i = 0; i < d->n; i++) {
+      if (fold[i] != k || !has_label(d, i)) continue;
+      work_score(&w, i);
+      for (h = 0; h < H; h++) {
+        uint32_t t = d->label[i * H + h];
+        size_t f0 = c->head_first[h], nl = c->head_first[h + 1] - f0, b;
+        if (t == UINT32_MAX) continue;
+        if (!head_alive(&w, h)) continue;
+        b = fmi_calib_probs(&fit.calib[h], w.scores + f0, nl, prob);
+        st = fm_eval_add(ev, h, fmi_counts_str(c, c->class_name[t]),
+                         fmi_counts_str(c, c->class_name[f0 + b]), prob[b],
+                         prob[b] < fit.calib[h].threshold, err);
+        if (st != FM_OK) goto done;
+      }
+    }
+  }
+  st = FM_OK;
+  goto done;
+nomem:
+  st = fmi_fail(err, FM_ENOMEM, "out of memory for cross-validation");
+done:
+  fmi_free(fold);
+  fmi_free(ex);
+  fmi_free(prob);
+  fmi_free(fit.calib);
+  work_free(&w);
+  return st;
+}
