@@ -802,6 +802,590 @@ FM_API const char *fm_reader_name(const fm_reader *reader);
 FM_API void fm_reader_progress(const fm_reader *reader, uint64_t *bytes_read,
                                uint64_t *total_bytes);
 
+/* ------------------------------------------------------------------------
+ * Aggregates and reports.
+ *
+ * An fm_agg rolls tagged items up for one reporting period and, for
+ * trends, the period of equal length before it: counts per source,
+ * language, head label and product area, NPS tallies, accounts and
+ * revenue, keyphrase document counts, and bounded reservoirs of exemplars
+ * (verbatims) and of the least certain items (the review queue). One
+ * aggregate drives the four report writers.
+ *
+ * Aggregates merge: the aggregate of A and B added to one fm_agg equals
+ * the merge of an aggregate of A with one of B, byte for byte when
+ * serialized, in any order and grouping. So tagging can run on many
+ * threads or machines and a reduce step merges the parts. Everything
+ * stored is an integer or a string (probabilities in millionths, revenue
+ * in cents) so no floating-point sum depends on the order of the items.
+ *
+ * The period is an option of the aggregate, not of the report: keyphrase
+ * counts and exemplars are kept for the two periods only, which is what
+ * keeps memory bounded. Items dated outside both periods, or undated, are
+ * only counted.
+ *
+ * Memory: fixed-size counters per head, label and area; one entry per
+ * distinct account (so it grows with the customer base, not the number of
+ * items); reservoirs of `exemplars` items per area and `review_items`
+ * items; at most `max_phrases` keyphrase entries. When the keyphrase
+ * tables would outgrow it, phrases are sampled by a hash of their text
+ * (trigrams first, then bigrams, then unigrams; a kept phrase keeps its
+ * exact counts) -- a rule that depends only on the phrases, so merging
+ * stays exact. The report says when sampling happened.
+ * ---------------------------------------------------------------------- */
+typedef struct fm_agg fm_agg;
+
+/* One head the aggregate counts and its labels, in a fixed order. Heads
+ * are recognised by name: "area" (at most 64 labels) ranks the product
+ * areas; "sentiment" gives the negative share (label "negative");
+ * "kind" gives the requirement phrases (labels "feature_request" and
+ * "complaint"); "churn_reason" breaks down churn and lost deals. Other
+ * heads are counted per label and language only. */
+typedef struct fm_agg_head {
+  const char *name;
+  const char *const *labels;
+  size_t n_labels;
+} fm_agg_head;
+
+typedef enum fm_compare {
+  FM_COMPARE_NONE = 0,
+  FM_COMPARE_PREVIOUS = 1 /* the period of equal length just before */
+} fm_compare;
+
+typedef struct fm_agg_opts {
+  size_t size;              /* sizeof(fm_agg_opts) */
+  const fm_agg_head *heads; /* copied by fm_agg_new; unique names */
+  size_t n_heads;
+  int64_t since, until;     /* the period [since, until), Unix seconds UTC,
+                               1 to 3660 days long */
+  fm_compare compare;
+  /* Priority weight of one item by source (0 to 1000; kept to 3
+   * decimals). The priority of an area is the sum of its items' weights
+   * x (1 + its negative share) x its revenue factor (see README). */
+  double weight_ticket;        /* default 1 */
+  double weight_nps;           /* NPS answers other than detractors: 1 */
+  double weight_nps_detractor; /* NPS score 0-6: 1.5 */
+  double weight_churn;         /* 3 */
+  double weight_lost_deal;     /* 2 */
+  double weight_other;         /* any other source: 1 */
+  size_t exemplars;   /* feature requests and complaints kept per area for
+                         verbatims; 0 = 48 */
+  size_t review_items;/* least certain items kept; 0 = 20 */
+  size_t max_phrases; /* keyphrase entries; 0 = 262144 */
+} fm_agg_opts;
+#define FM_AGG_OPTS_INIT                                                   \
+  { sizeof(fm_agg_opts), NULL, 0, 0, 0, FM_COMPARE_PREVIOUS, 1.0, 1.0, 1.5, \
+    3.0, 2.0, 1.0, 0, 0, 0 }
+
+/* The period of `spec` ending with the UTC day that holds `last` (the
+ * latest date present, Unix seconds): *until = the start of the next UTC
+ * day, *since = *until minus the length. `spec` is "7d", "30d", "quarter"
+ * (91 days), or "Nd" / "Nw" (N days or weeks, 1 to 3660 days). Errors:
+ * FM_EINVAL (the message names the spec). */
+FM_API fm_status fm_period_last(const char *spec, int64_t last,
+                                int64_t *since, int64_t *until,
+                                fm_error *err);
+
+/* One head's tag of an item. */
+typedef struct fm_agg_tag {
+  const char *head;  /* a head name of the aggregate; others are ignored */
+  const char *label; /* one of its labels */
+  double prob;       /* the label's probability, 0 to 1 (kept to 6
+                        decimals) */
+  int needs_review;  /* below the head's confidence threshold */
+} fm_agg_tag;
+
+/* One tagged item. Every pointer is borrowed for the duration of
+ * fm_agg_add. Strings are NUL-terminated except `text`. */
+typedef struct fm_agg_item {
+  size_t size;            /* sizeof(fm_agg_item) */
+  const char *source;     /* "ticket", "nps", "churn", "lost_deal"; any
+                             other name (or NULL) counts as "other" */
+  const char *id;         /* external id, shown in the review queue; NULL
+                             = none */
+  int64_t date;           /* Unix seconds UTC, with has_date */
+  int has_date;
+  const char *account;    /* NULL or "" = unknown */
+  double revenue;         /* MRR or deal size (>= 0, kept in cents), with
+                             has_revenue; the latest-dated item of an
+                             account gives the account's revenue */
+  int has_revenue;
+  double score;           /* NPS score 0-10 (source "nps"), with has_score */
+  int has_score;
+  const char *lang;       /* ISO 639-1; NULL or "" = "und" */
+  const fm_agg_tag *tags;
+  size_t n_tags;
+  const char *text;       /* the redacted text, quoted as a verbatim */
+  size_t text_len;
+  const fm_token *tokens; /* the analysis of that text (fm_tagger_analyze
+                             or the tagging result), for keyphrases; may be
+                             NULL: no phrases from this item */
+  size_t n_tokens;
+} fm_agg_item;
+#define FM_AGG_ITEM_INIT                                                   \
+  { sizeof(fm_agg_item), NULL, NULL, 0, 0, NULL, 0, 0, 0, 0, NULL, NULL,  \
+    0, NULL, 0, NULL, 0 }
+
+/* Fills the tags, language, text and tokens of `item` from a tagging
+ * result: `tags` must have room for res->n_heads entries (heads skipped
+ * for the item's source are left out). Pointers are borrowed from `res`
+ * and `tags`; the other fields of `item` are left alone. */
+FM_API void fm_agg_item_from_result(fm_agg_item *item, const fm_result *res,
+                                    fm_agg_tag *tags);
+
+/* Creates an empty aggregate. Errors: FM_EINVAL (no heads, duplicate
+ * names, a period out of range, a weight out of range, an "area" head
+ * with more than 64 labels; the message says which), FM_ENOMEM.
+ * Caller-owned: release with fm_agg_free(). One thread at a time. */
+FM_API fm_status fm_agg_new(const fm_agg_opts *opts, fm_agg **out,
+                            fm_error *err);
+FM_API void fm_agg_free(fm_agg *agg);
+
+/* Adds one item. Items dated outside both periods, or undated, are only
+ * counted. Errors: FM_EINVAL (bad size, probability or score),
+ * FM_ENOTFOUND (a label the head does not have), FM_ENOMEM (the
+ * aggregate may then hold part of the item: discard it). */
+FM_API fm_status fm_agg_add(fm_agg *agg, const fm_agg_item *item,
+                            fm_error *err);
+
+/* Adds everything of `from` into `into`; `from` is only read. Merging is
+ * associative and commutative. Errors: FM_EMISMATCH (different heads,
+ * labels, periods, weights or reservoir sizes; the message names what),
+ * FM_ENOMEM (`into` may then be partly merged: discard it). */
+FM_API fm_status fm_agg_merge(fm_agg *into, const fm_agg *from,
+                              fm_error *err);
+
+/* The aggregate as canonical JSON (README "Aggregate format"): versioned,
+ * keys in a fixed order, arrays sorted, only integers and strings, so
+ * equal aggregates give equal bytes. Caller-owned: release with
+ * fm_free(). Errors: FM_ENOMEM. */
+FM_API fm_status fm_agg_serialize(const fm_agg *agg, char **data,
+                                  size_t *len, fm_error *err);
+
+/* Reads what fm_agg_serialize wrote. The bytes are untrusted: every
+ * field is checked (types, ranges, sizes, sort order, duplicates).
+ * Errors: FM_EPARSE (not JSON, or not an aggregate; line and column of
+ * JSON syntax errors, else the message names the field), FM_EVERSION (a
+ * format version this build cannot read), FM_ENOMEM. Caller-owned:
+ * release with fm_agg_free(). */
+FM_API fm_status fm_agg_deserialize(const void *data, size_t len,
+                                    fm_agg **out, fm_error *err);
+
+typedef struct fm_agg_stats {
+  size_t size;           /* sizeof(fm_agg_stats), set by the caller */
+  int64_t since, until;  /* the period */
+  int64_t previous_since;/* start of the previous period (= since when
+                            there is none) */
+  uint64_t items;        /* items in the period */
+  uint64_t previous_items;
+  uint64_t outside;      /* dated outside both periods */
+  uint64_t undated;
+  uint64_t accounts;     /* distinct accounts seen */
+  uint64_t phrases;      /* keyphrase entries held */
+  unsigned phrase_sampling; /* 0 = none; else the sampling step */
+  uint64_t bytes;        /* heap bytes held, approximately */
+} fm_agg_stats;
+
+/* Fills `out` (out->size must be set). Errors: FM_EINVAL. */
+FM_API fm_status fm_agg_stats_get(const fm_agg *agg, fm_agg_stats *out,
+                                  fm_error *err);
+
+typedef enum fm_report_format {
+  FM_REPORT_MARKDOWN = 0, /* headings and tables for a wiki */
+  FM_REPORT_HTML = 1,     /* one self-contained file, inline SVG charts */
+  FM_REPORT_JSON = 2,     /* every number of the report, fixed key order */
+  FM_REPORT_CSV = 3       /* one table: area x label, counts and scores */
+} fm_report_format;
+
+typedef struct fm_report_opts {
+  size_t size;            /* sizeof(fm_report_opts) */
+  fm_report_format format;
+  const char *title;      /* NULL = "Requirement report" */
+  size_t phrases;         /* requirement phrases per area; 0 = 8 */
+  size_t verbatims;       /* per phrase; 0 = 3 */
+  size_t emerging;        /* emerging phrases; 0 = 15 */
+  double alpha;           /* significance level; 0 = 0.05 */
+  int64_t generated_at;   /* Unix seconds printed as the generation time;
+                             0 = none (output depends on the aggregate
+                             only) */
+} fm_report_opts;
+#define FM_REPORT_OPTS_INIT \
+  { sizeof(fm_report_opts), FM_REPORT_MARKDOWN, NULL, 0, 0, 0, 0, 0 }
+
+/* Writes the requirement report of `agg` (README "feedmine report" for
+ * the contents). Output is byte-stable: the same aggregate and options
+ * give the same bytes (no locale, no time unless asked). Customer text is
+ * escaped for the format (HTML entities, Markdown backslashes, CSV cells
+ * that could start a formula are prefixed with a quote). Errors:
+ * FM_EINVAL (bad options), FM_EIO (a write to `out` failed), FM_ENOMEM.
+ * fm_report_write_memory gives a caller-owned buffer (release with
+ * fm_free()). The aggregate is only read: several threads may write
+ * reports of one aggregate at once if nothing adds to it meanwhile. */
+FM_API fm_status fm_report_write(const fm_agg *agg,
+                                 const fm_report_opts *opts, FILE *out,
+                                 fm_error *err);
+FM_API fm_status fm_report_write_memory(const fm_agg *agg,
+                                        const fm_report_opts *opts,
+                                        char **data, size_t *len,
+                                        fm_error *err);
+
+/* ------------------------------------------------------------------------
+ * Batch store: the nightly job's configuration, its SQLite store and the
+ * run itself (`feedmine batch`, `feedmine store`).
+ *
+ * The store is one SQLite file in WAL mode (SQLite stays behind this API:
+ * no SQLite type appears here). It keeps every item ever ingested, keyed by
+ * (source, external id) or, for exports without ids, by a hash of the
+ * item's fields; the text redacted (the raw text only when asked); and per
+ * head the tag of the model that last tagged it. Only derived values are
+ * stored with items and tags, never times, so a job killed at any point and
+ * run again converges to the same content (fm_store_export is the canonical
+ * dump that shows it). Times live only in the runs table.
+ * ---------------------------------------------------------------------- */
+
+/* One `[source NAME]` section of a batch configuration. Strings are owned
+ * by the configuration. */
+typedef struct fm_batch_source {
+  const char *name;          /* NAME: the store's source of its items */
+  const char *type;          /* `type`, default NAME: ticket, nps, churn,
+                                lost_deal... given to the tagger and reports */
+  const char *const *paths;  /* `path` (repeatable): files or glob patterns,
+                                resolved against the config's folder */
+  size_t n_paths;
+  const char *const *map;    /* `map` (repeatable): "FIELD=COLUMN" */
+  size_t n_map;
+  fm_format format;          /* `format` = auto|csv|jsonl */
+  char delimiter;            /* `delimiter` = , ; tab (0 = detect) */
+  fm_date_order date_order;  /* `date_order` = auto|mdy|dmy */
+  uint64_t line;             /* line of the section header */
+} fm_batch_source;
+
+/* One `[report NAME]` section: written as OUTPUT/NAME.<format>. */
+typedef struct fm_batch_report {
+  const char *name;
+  const char *period;        /* `period` = Nd or quarter, as written */
+  unsigned period_days;      /* N, or 91 for quarter */
+  int compare_previous;      /* `compare` = previous (default) | none */
+  const char *const *formats;/* `formats` = md html json csv (any of them,
+                                blank or comma separated; default md) */
+  size_t n_formats;
+  uint64_t line;
+} fm_batch_report;
+
+/* A parsed configuration (see README "feedmine batch"). Relative paths are
+ * resolved against the folder of the configuration file, so a cron job's
+ * working folder does not matter. Everything is owned by the
+ * configuration and released by fm_batch_config_free. */
+typedef struct fm_batch_config {
+  const char *path;           /* the file as given ("<config>" in memory) */
+  const char *store;          /* [store] path (required) */
+  int keep_raw_text;          /* [store] keep_raw_text (default false) */
+  unsigned raw_retention_days;/* [store] raw_retention_days: raw text of
+                                 items older than this (counted back from
+                                 the newest item) is dropped; 0 = keep */
+  size_t batch_size;          /* [store] batch_size: items per transaction
+                                 (default 5000) */
+  const char *model;          /* [model] path (required) */
+  const char *accounts;       /* [accounts] path, or NULL */
+  const char *const *accounts_map; /* [accounts] map (repeatable) */
+  size_t n_accounts_map;
+  const char *output;         /* [output] dir (required) */
+  const char *rejects;        /* [output] rejects (default
+                                 OUTPUT/rejects.jsonl) */
+  const char *runs_log;       /* [output] runs_log (default
+                                 OUTPUT/runs.jsonl) */
+  const fm_batch_source *sources; /* at least one */
+  size_t n_sources;
+  const fm_batch_report *reports;
+  size_t n_reports;
+} fm_batch_config;
+
+/* Reads and checks a batch configuration (INI). Every mistake is an
+ * FM_EPARSE whose message starts "FILE:LINE:" and names the section and
+ * key (an unknown key or section, a bad value, a missing required key,
+ * a line over 199 bytes); err->line is the line (for a missing key, the
+ * section's header line; 0 when a whole section is missing). Errors also:
+ * FM_EIO (cannot read the file), FM_ENOMEM. Caller-owned: release with
+ * fm_batch_config_free(). */
+FM_API fm_status fm_batch_config_load(const char *path,
+                                      fm_batch_config **out, fm_error *err);
+/* Same over bytes in memory; `name` (NULL = "<config>") is used in
+ * messages, and relative paths resolve against `dir` (NULL = "."). */
+FM_API fm_status fm_batch_config_parse(const char *text, size_t len,
+                                       const char *name, const char *dir,
+                                       fm_batch_config **out, fm_error *err);
+/* NULL is a no-op. */
+FM_API void fm_batch_config_free(fm_batch_config *cfg);
+
+typedef struct fm_store fm_store;
+
+/* The store schema version this build writes; older stores are migrated on
+ * open, newer ones refused. */
+FM_API int fm_store_schema_version(void);
+
+#define FM_STORE_READONLY (1u << 0) /* read only: no lock, no migration;
+                                       the file must exist */
+
+typedef struct fm_store_opts {
+  size_t size;        /* sizeof(fm_store_opts) */
+  unsigned flags;     /* FM_STORE_* */
+  int keep_raw_text;  /* store the raw text next to the redacted text */
+} fm_store_opts;
+#define FM_STORE_OPTS_INIT { sizeof(fm_store_opts), 0, 0 }
+
+/* Opens a store. Writable (the default): creates the file when absent,
+ * takes the store's lock (a sidecar file PATH.lock holding the owner's pid
+ * and host; the lock is an flock(2) lock, so the kernel releases it when a
+ * process dies: a lock file left by a dead job is stale, detected, cleared
+ * and reported by fm_store_notice), and migrates an older schema in one
+ * transaction. Errors: FM_EBUSY (another live process holds the lock; the
+ * message names its pid and host), FM_ESTORE (not an SQLite database, a
+ * corrupt one, another application's database (PRAGMA application_id), a
+ * newer schema; the message says which and names the file), FM_EIO
+ * (cannot open or create it), FM_ENOMEM. Caller-owned: release with
+ * fm_store_close(). One thread at a time. */
+FM_API fm_status fm_store_open(const char *path, const fm_store_opts *opts,
+                               fm_store **out, fm_error *err);
+/* Rolls back an open transaction, releases the lock, closes. NULL is a
+ * no-op. */
+FM_API void fm_store_close(fm_store *store);
+/* What fm_store_open had to clear up ("cleared a stale lock left by pid 12
+ * on host h"), or "". Owned by the store. */
+FM_API const char *fm_store_notice(const fm_store *store);
+
+/* Records a model in the models table (id = fm_model_id, its path and a
+ * summary of its heads) and makes it the current model: tags given to
+ * fm_store_put and fm_store_set_tags are attributed to it. */
+FM_API fm_status fm_store_use_model(fm_store *store, const char *model_id,
+                                    const char *path, const char *summary,
+                                    fm_error *err);
+
+/* Transactions. Writes outside one each commit on their own (slow);
+ * bounded batches inside begin/commit are what makes a killed job cheap to
+ * re-run: a batch is in the store entirely or not at all. */
+FM_API fm_status fm_store_begin(fm_store *store, fm_error *err);
+FM_API fm_status fm_store_commit(fm_store *store, fm_error *err);
+FM_API void fm_store_rollback(fm_store *store);
+
+/* One head's tag of an item. */
+typedef struct fm_store_tag {
+  const char *head;
+  const char *label;
+  double prob;
+  int needs_review;
+} fm_store_tag;
+
+/* An item as put into or read from the store. On put, `text` is the raw
+ * text as read and `redacted` the tagger's redacted text (NULL = the item
+ * is not tagged now); on read, `text` is the raw text when kept, else NULL,
+ * and `model_id` ("" when untagged) is the model of `tags`. Strings need
+ * not be NUL-terminated where a length is given. */
+typedef struct fm_store_item {
+  const char *source;      /* the configuration's source name */
+  const char *type;        /* ticket, nps, churn, lost_deal, ... */
+  const char *external_id; /* "" or NULL = none: keyed by content */
+  const char *key;         /* on read: external id, or "#" + 16 hex digits
+                              of the content hash */
+  int64_t date;
+  int has_date;
+  const char *text;
+  size_t text_len;
+  const char *redacted;
+  size_t redacted_len;
+  const char *lang_given;  /* as in the export, or "" */
+  const char *lang;        /* as tagged (identified or given) */
+  const char *account;
+  const char *segment;
+  double score;
+  int has_score;
+  double revenue;
+  int has_revenue;
+  const fm_store_tag *tags; /* one per head, in model order */
+  size_t n_tags;
+  const char *model_id;     /* on read */
+  int64_t rowid;            /* on read: the store's item number */
+} fm_store_item;
+
+/* What the store holds for an item's key, from fm_store_check. */
+typedef enum fm_store_state {
+  FM_ITEM_NEW = 0,       /* no item with this key */
+  FM_ITEM_EDITED = 1,    /* its text or declared language changed */
+  FM_ITEM_UPDATED = 2,   /* other fields changed (date, account, ...) */
+  FM_ITEM_UNCHANGED = 3
+} fm_store_state;
+
+/* Looks the item's key up. *needs_tags is 1 when the item must be tagged
+ * before fm_store_put: new, edited, or stored without tags. Errors:
+ * FM_ESTORE, FM_ENOMEM. */
+FM_API fm_status fm_store_check(fm_store *store, const fm_store_item *item,
+                                fm_store_state *state, int *needs_tags,
+                                fm_error *err);
+
+/* Inserts or updates the item under its key; *state (may be NULL) says
+ * which. An edited item's old tags are removed; the given tags (with
+ * `redacted`) replace the stored ones, attributed to the current model.
+ * An unchanged item is left as it is unless tags are given. Errors:
+ * FM_EINVAL (tags without a current model, no source), FM_ESTORE,
+ * FM_ENOMEM. */
+FM_API fm_status fm_store_put(fm_store *store, const fm_store_item *item,
+                              fm_store_state *state, fm_error *err);
+
+/* Replaces the tags (and detected language) of the stored item `rowid`,
+ * attributed to the current model (re-tagging). */
+FM_API fm_status fm_store_set_tags(fm_store *store, int64_t rowid,
+                                   const char *lang, const fm_store_tag *tags,
+                                   size_t n_tags, fm_error *err);
+
+/* Drops the raw text of items dated more than `days` before the newest
+ * item's date (data time, not the clock, so a re-run does the same).
+ * *cleared (may be NULL) gets the number of items changed. */
+FM_API fm_status fm_store_drop_raw_text(fm_store *store, unsigned days,
+                                        uint64_t *cleared, fm_error *err);
+
+/* Reading items. */
+typedef struct fm_store_cursor fm_store_cursor;
+
+#define FM_QUERY_NEEDS_TAGS (1u << 0) /* only items without tags from the
+                                         current model */
+#define FM_QUERY_CANONICAL  (1u << 1) /* order by (source, key), else by
+                                         rowid (insertion order) */
+
+typedef struct fm_store_query {
+  size_t size;         /* sizeof(fm_store_query) */
+  unsigned flags;      /* FM_QUERY_* */
+  int64_t after_rowid; /* only items with a larger rowid (paging) */
+  uint64_t limit;      /* at most this many; 0 = all */
+} fm_store_query;
+#define FM_STORE_QUERY_INIT { sizeof(fm_store_query), 0, 0, 0 }
+
+/* Starts reading items. Do not write to the store while a cursor is open.
+ * Caller-owned: release with fm_store_cursor_free() (before closing the
+ * store). */
+FM_API fm_status fm_store_query_items(fm_store *store,
+                                      const fm_store_query *q,
+                                      fm_store_cursor **out, fm_error *err);
+/* The next item: FM_OK with *out set, FM_EEOF at the end. The item and
+ * everything it points to are owned by the cursor until its next call. */
+FM_API fm_status fm_store_cursor_next(fm_store_cursor *cur,
+                                      const fm_store_item **out,
+                                      fm_error *err);
+FM_API void fm_store_cursor_free(fm_store_cursor *cur);
+
+/* Numbers about a store. Names are owned by the store until the next
+ * fm_store_stats call or close. */
+typedef struct fm_store_count {
+  const char *name;
+  uint64_t count;
+} fm_store_count;
+
+typedef struct fm_store_stats {
+  int schema_version;
+  uint64_t items, tags, models, runs;
+  uint64_t untagged;     /* items without tags */
+  uint64_t needs_review; /* items with at least one head needing review */
+  uint64_t raw_kept;     /* items whose raw text is kept */
+  int64_t first_date, last_date; /* with has_dates */
+  int has_dates;
+  const fm_store_count *sources;  /* items per source, by name */
+  size_t n_sources;
+  const fm_store_count *by_model; /* items per tagging model id */
+  size_t n_by_model;
+  const char *current_model;      /* "" when none recorded */
+  const char *last_run_status;    /* "" when no run */
+} fm_store_stats;
+
+FM_API fm_status fm_store_stats_get(fm_store *store,
+                                    const fm_store_stats **out,
+                                    fm_error *err);
+
+/* VACUUM, a WAL checkpoint that truncates the log, and ANALYZE. Needs a
+ * writable store. */
+FM_API fm_status fm_store_vacuum(fm_store *store, fm_error *err);
+
+/* Runs table: a run starts with fm_store_run_begin (status "running") and
+ * ends with fm_store_run_end (status "ok", "partial" or "failed" and the
+ * counts as a JSON object text). Times are Unix seconds the caller gives;
+ * they are the only times in a store. */
+FM_API fm_status fm_store_run_begin(fm_store *store, int64_t start,
+                                    int64_t *run_id, fm_error *err);
+FM_API fm_status fm_store_run_end(fm_store *store, int64_t run_id,
+                                  int64_t end, const char *status,
+                                  const char *counts_json, fm_error *err);
+
+/* Writes the canonical dump: one JSON object per item in (source, key)
+ * order with its tags, then one per model, keys in a fixed order, no
+ * rowids and no runs, so two stores with the same content give the same
+ * bytes. Errors: FM_EIO, FM_ESTORE, FM_ENOMEM. */
+FM_API fm_status fm_store_export(fm_store *store, FILE *out, fm_error *err);
+
+/* The nightly job: fm_batch_run ingests every source of the configuration
+ * into its store, tags what needs tags with the model, drops old raw text,
+ * writes the reports from the store and records the run. */
+typedef enum fm_batch_phase {
+  FM_BATCH_INGEST = 0,  /* count = records read so far (all sources) */
+  FM_BATCH_COMMIT = 1,  /* count = transactions committed so far */
+  FM_BATCH_RETAG = 2,   /* count = stored items re-tagged so far */
+  FM_BATCH_REPORT = 3,  /* count = report files written; `file` is the
+                           next one's temporary name, not yet renamed */
+  FM_BATCH_DONE = 4     /* the reports are in place; the run is not yet
+                           recorded */
+} fm_batch_phase;
+
+typedef struct fm_batch_progress {
+  fm_batch_phase phase;
+  uint64_t count;
+  const char *source;    /* current source, or NULL */
+  const char *file;      /* current input or output file, or NULL */
+  uint64_t bytes_read;   /* of the current input */
+  uint64_t total_bytes;  /* of the current input, 0 when unknown */
+} fm_batch_progress;
+
+/* Returns 0 to go on; anything else stops the run (FM_ECANCELLED; what was
+ * committed stays). */
+typedef int (*fm_batch_progress_fn)(void *user, const fm_batch_progress *p);
+/* One line (no newline) about something the run went past: a source that
+ * failed, a stale lock cleared, a row rejected (with file and line). */
+typedef void (*fm_batch_log_fn)(void *user, const char *msg);
+
+#define FM_BATCH_DRY_RUN (1u << 0) /* read and compare only: no writes */
+#define FM_BATCH_RETAG   (1u << 1) /* also re-tag items tagged by another
+                                      model */
+
+typedef struct fm_batch_opts {
+  size_t size;                  /* sizeof(fm_batch_opts) */
+  unsigned flags;               /* FM_BATCH_* */
+  unsigned threads;             /* tagging threads; 0 = 1 */
+  fm_batch_progress_fn progress;/* may be NULL */
+  fm_batch_log_fn log;          /* may be NULL */
+  void *user;
+} fm_batch_opts;
+#define FM_BATCH_OPTS_INIT { sizeof(fm_batch_opts), 0, 0, NULL, NULL, NULL }
+
+typedef struct fm_batch_stats {
+  uint64_t read;        /* records read, all sources */
+  uint64_t rejected;    /* rows refused (also in the rejects file) */
+  uint64_t new_items, edited, updated, unchanged;
+  uint64_t tagged;      /* items tagged while ingesting */
+  uint64_t retagged;    /* stored items re-tagged */
+  uint64_t needs_review;/* of the items tagged in this run */
+  uint64_t raw_dropped; /* raw texts dropped by retention */
+  unsigned sources, sources_failed;
+  unsigned reports;     /* report files written */
+  int64_t run_id;       /* 0 in a dry run */
+  double seconds;
+} fm_batch_stats;
+
+/* Runs the job once. Returns FM_OK when it ran to the end, even with
+ * rejected rows or failed sources (see stats; a source fails when a path
+ * matches no file or a file cannot be read, and the others still run).
+ * Errors: FM_EBUSY, FM_ESTORE, FM_EIO (store, output folder, reports),
+ * FM_EMODEL/FM_EVERSION (the model), FM_ECANCELLED, FM_ENOMEM. A run
+ * stopped at any point (an error, a kill) and run again ends in the same
+ * store content and reports. `stats` may be NULL. */
+FM_API fm_status fm_batch_run(const fm_batch_config *cfg,
+                              const fm_batch_opts *opts,
+                              fm_batch_stats *stats, fm_error *err);
+
 #ifdef __cplusplus
 }
 #endif
