@@ -449,6 +449,15 @@ fm_status fm_store_use_model(fm_store *s, const char *model_id,
   if (sqlite3_step(q) != SQLITE_DONE) st = db_fail(s, err, "recording the model");
   sqlite3_finalize(q);
   if (st != FM_OK) return st;
+  /* remembered for readers (feedmine store stats); not part of the dump */
+  if (sqlite3_prepare_v2(s->db,
+                         "INSERT OR REPLACE INTO meta VALUES('current_model', "
+                         "?1)", -1, &q, NULL) != SQLITE_OK)
+    return db_fail(s, err, "recording the model");
+  sqlite3_bind_text(q, 1, model_id, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) != SQLITE_DONE) st = db_fail(s, err, "recording the model");
+  sqlite3_finalize(q);
+  if (st != FM_OK) return st;
   strcpy(s->model_id, model_id);
   return FM_OK;
 }
@@ -1139,9 +1148,21 @@ fm_status fm_store_stats_get(fm_store *s, const fm_store_stats **out,
                         &n, err)) != FM_OK)
     return st;
   model_off = s->stat_names.len;
-  if (fmi_buf_append(&s->stat_names, s->model_id, strlen(s->model_id) + 1) !=
-      FM_OK)
-    return fmi_fail(err, FM_ENOMEM, "out of memory reading stats");
+  if (sqlite3_prepare_v2(s->db,
+                         "SELECT value FROM meta WHERE key = 'current_model'",
+                         -1, &q, NULL) != SQLITE_OK)
+    return db_fail(s, err, "reading stats");
+  {
+    int rc = sqlite3_step(q);
+    const char *m = rc == SQLITE_ROW ? col_text(q, 0) : "";
+    if (s->model_id[0]) m = s->model_id;
+    st = fmi_buf_append(&s->stat_names, m ? m : "", slen(m) + 1);
+    sqlite3_finalize(q);
+    if (st != FM_OK)
+      return fmi_fail(err, FM_ENOMEM, "out of memory reading stats");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      return db_fail(s, err, "reading stats");
+  }
   run_off = s->stat_names.len;
   if (sqlite3_prepare_v2(s->db,
                          "SELECT status FROM runs ORDER BY id DESC LIMIT 1",
@@ -1171,6 +1192,25 @@ fm_status fm_store_stats_get(fm_store *s, const fm_store_stats **out,
   return FM_OK;
 }
 
+fm_status fmi_store_last_date(fm_store *s, int64_t *last, int *has,
+                              fm_error *err) {
+  sqlite3_stmt *q = NULL;
+  int rc;
+  *last = 0;
+  *has = 0;
+  if (sqlite3_prepare_v2(s->db, "SELECT max(date) FROM items", -1, &q,
+                         NULL) != SQLITE_OK)
+    return db_fail(s, err, "reading dates");
+  rc = sqlite3_step(q);
+  if (rc == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+    *last = sqlite3_column_int64(q, 0);
+    *has = 1;
+  }
+  sqlite3_finalize(q);
+  if (rc != SQLITE_ROW) return db_fail(s, err, "reading dates");
+  return FM_OK;
+}
+
 fm_status fm_store_vacuum(fm_store *s, fm_error *err) {
   fm_status st = need_writable(s, err);
   if (st != FM_OK) return st;
@@ -1187,6 +1227,10 @@ fm_status fm_store_run_begin(fm_store *s, int64_t start, int64_t *run_id,
   fm_status st = need_writable(s, err);
   if (run_id) *run_id = 0;
   if (st != FM_OK) return st;
+  /* we hold the lock: a run still "running" belongs to a dead job */
+  if ((st = exec(s, "UPDATE runs SET status = 'interrupted' WHERE status = "
+                    "'running'", err)) != FM_OK)
+    return st;
   if (sqlite3_prepare_v2(s->db,
                          "INSERT INTO runs(start, status) "
                          "VALUES(?1, 'running')",

@@ -24,6 +24,10 @@ fm_status fmi_store_models(fm_store *store, fmi_store_model_fn fn,
 /* The path the store was opened with (owned by the store). */
 const char *fmi_store_path(const fm_store *store);
 
+/* The newest item date; *has is 0 when no item has a date. */
+fm_status fmi_store_last_date(fm_store *store, int64_t *last, int *has,
+                              fm_error *err);
+
 /* The id of the current model (fm_store_use_model), or "". */
 const char *fmi_store_current_model(const fm_store *store);
 
