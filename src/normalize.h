@@ -8,7 +8,9 @@
 
 #include "internal.h"
 
-/* Per-tagger state (UTF-16 scratch buffers). One thread at a time. */
+/* Per-tagger state: a per-code-point cache filled on first use, output and
+ * UTF-16 scratch buffers, reused across documents (no allocation at steady
+ * state). One thread at a time. */
 typedef struct fmi_normalizer fmi_normalizer;
 
 /* Errors: FM_ENOMEM, FM_EUNICODE. */
@@ -20,9 +22,19 @@ void fmi_normalizer_free(fmi_normalizer *n);
  * removed; Arabic harakat (U+064B..U+065F, U+0670) and tatweel (U+0640)
  * removed; alef variants (U+0622 U+0623 U+0625 U+0671) -> U+0627, alef
  * maqsura U+0649 -> yeh U+064A, teh marbuta U+0629 -> heh U+0647.
- * Private-use code points (U+E000..U+F8FF, used for redaction
- * placeholders) pass through unchanged. ASCII takes a fast path that does
- * not call ICU. Errors: FM_ENOMEM/FM_ETOOBIG (arena), FM_EUNICODE. */
+ * Two departures from NFKC_Casefold, both so that words stay words:
+ * Thai SARA AM (U+0E33) and Lao AM (U+0EB3) stay composed (and a
+ * decomposed NIKHAHIT + SARA AA is composed), since ICU's dictionaries
+ * spell words with them; and an emoji sequence keeps its ZWJs, variation
+ * selectors and tags, which NFKC_Casefold would delete, so that a family
+ * or a flag stays one emoji. Private-use code points (U+E000..U+F8FF, used
+ * for redaction placeholders) pass through unchanged. Most text never
+ * reaches ICU: ASCII, and characters whose result is cached per code
+ * point, take a fast path; only combining sequences that are not already
+ * normalized go through ICU. The output may be longer than the input
+ * (U+FDFA becomes 18 characters). Borrows `in`; *out lives in the arena.
+ * Errors: FM_ENOMEM/FM_ETOOBIG (arena), FM_EUNICODE (invalid UTF-8 on the
+ * slow path, ICU failure). */
 fm_status fmi_normalize(fmi_normalizer *n, const char *in, size_t len,
                         fmi_arena *arena, char **out, size_t *out_len,
                         fm_error *err);

@@ -32,41 +32,59 @@ typedef enum fmi_script {
 } fmi_script;
 
 /* A segment of the normalized text. Whitespace is never a token.
- * Words keep inner apostrophes and periods as UAX #29 does ("don't",
- * "e.g"); numbers keep inner , . : ("3.14", "1,000"); each punctuation
- * character is its own token; an emoji sequence (with ZWJ, modifiers,
- * variation selectors) is one token; a private-use code point U+E000+k is
- * one FM_TOKEN_PLACEHOLDER token with pii kind k. */
+ * Words are ICU's: they keep inner apostrophes and periods as UAX #29 does
+ * ("don't", "e.g", "o'clock"), Hebrew geresh and gershayim (צה"ל), "_"
+ * ("foo_bar"), and in ICU 72 '@' ("jo@x.com", "@user"); numbers keep inner
+ * , . ' ("3.14", "1,000"); ':' splits ("10:30" is two numbers, as in ICU
+ * 72). Each punctuation or symbol character (with its marks) is its own
+ * PUNCT token; an emoji sequence (with ZWJ, modifiers, variation
+ * selectors, a flag's two regional indicators) is one EMOJI token; a
+ * private-use code point U+E000+k (k < FMI_PII__COUNT) is one
+ * FM_TOKEN_PLACEHOLDER token with pii kind k. A mark with nothing to
+ * attach to (after a space) is dropped. Where ICU calls a stretch no word
+ * (a lone "_", a letter joined to an emoji by ZWJ) it is PUNCT or EMOJI
+ * here too. */
 typedef struct fmi_seg {
   uint32_t start, end;   /* byte offsets into the text */
-  uint8_t kind;          /* fm_token_kind */
-  uint8_t script;        /* fmi_script of the first letter (words) */
-  uint8_t sentence_end;  /* punctuation . ! ? ; … and their CJK/Arabic/Thai
-                            forms (؟ ። 。 ！ ？ etc.), and newlines */
+  uint8_t kind;          /* fm_token_kind; a word with a letter in it is a
+                            WORD ("mp3", "3rd"), digits with separators a
+                            NUMBER ("1,000"), whatever ICU's status says */
+  uint8_t script;        /* fmi_script of the first letter (words; numbers:
+                            of their digits, OTHER for ASCII digits) */
+  uint8_t sentence_end;  /* punctuation with Sentence_Terminal (. ! ? and
+                            their forms: ؟ ۔ । 。 ！ ？ ։ ။ ።), ; ؛ …,
+                            and newlines; Thai writes none */
   uint8_t pii;           /* placeholder: fmi_pii_kind */
 } fmi_seg;
 
-/* Per-tagger state: a cloned ICU word break iterator and UTF-16 scratch.
- * One thread at a time. */
+/* Per-tagger state: an ICU word break iterator (root locale), a character
+ * class table filled from ICU's properties on first use, UTF-16 and
+ * segment scratch reused across documents. Creating one costs about
+ * 0.1 ms. One thread at a time. */
 typedef struct fmi_segmenter fmi_segmenter;
 
 fm_status fmi_segmenter_new(fmi_segmenter **out, fm_error *err);
 void fmi_segmenter_free(fmi_segmenter *s);
 
-/* Segments valid UTF-8 `text` (already normalized). `use_dict` false:
- * dictionary-script runs are split per ICU's rules without dictionary (one
- * token per run of the script). Newlines count as sentence ends: a
- * zero-width segment {start=end=offset of the newline, kind=FM_TOKEN_PUNCT,
- * sentence_end=1} is emitted for each run of line breaks so bigrams and
- * negation stop there. The array lives in `arena`. Errors:
- * FM_ENOMEM/FM_ETOOBIG, FM_EUNICODE. */
+/* Segments valid UTF-8 `text` (normally already normalized). `use_dict`
+ * true: dictionary-script text (Thai, Lao, Khmer, Myanmar, Han, kana,
+ * Hangul syllables) is split by ICU's word break iterator with its
+ * dictionaries, and every word is the one ICU gives. false: ICU's rules
+ * without dictionaries, so a run of such a script is one token. Newlines
+ * count as sentence ends: a zero-width segment {start=end=offset of the
+ * newline, kind=FM_TOKEN_PUNCT, sentence_end=1} is emitted for each run of
+ * line breaks (with any whitespace between them) so bigrams and negation
+ * stop there. Borrows `text`; the array lives in `arena` (*segs NULL when
+ * *n is 0). Errors: FM_ENOMEM/FM_ETOOBIG, FM_EUNICODE. */
 fm_status fmi_segment(fmi_segmenter *s, const char *text, size_t len,
                       bool use_dict, fmi_arena *arena, fmi_seg **segs,
                       size_t *n, fm_error *err);
 
 /* Segments with ICU's word break iterator only (no fast path), for the
  * benchmark and the tests that compare the two. Words only (rule status
- * other than UBRK_WORD_NONE), as byte offsets. */
+ * other than UBRK_WORD_NONE), as byte offsets, with kind and script as
+ * fmi_segment() gives them; sentence_end and pii are 0. Same ownership and
+ * errors as fmi_segment(). */
 fm_status fmi_segment_icu_only(fmi_segmenter *s, const char *text,
                                size_t len, fmi_arena *arena, fmi_seg **segs,
                                size_t *n, fm_error *err);
