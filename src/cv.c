@@ -515,6 +515,12 @@ fm_status fmi_cv_crossval(const fmi_settings *set, const fmi_counts *c,
   if (!fold || !ex || !prob || !fit.calib) goto nomem;
   st = assign_folds(d, NULL, K, 0, fold, &n_in, err);
   if (st != FM_OK) goto done;
+  /* Labels in model order (sorted), not in the order folds meet them. */
+  for (h = 0; h < H; h++)
+    for (i = c->head_first[h]; i < c->head_first[h + 1]; i++)
+      if (fmi_eval_add_label(ev, h, fmi_counts_str(c, c->class_name[i])) !=
+          FM_OK)
+        goto nomem;
   for (k = 0; k < K; k++) {
     for (i = 0; i < d->n; i++) ex[i] = fold[i] == k;
     /* Alpha and calibration from the other folds only. */

@@ -106,6 +106,11 @@ nomem:
 
 size_t fm_eval_head_count(const fm_eval *ev) { return ev ? ev->n_heads : 0; }
 
+fm_status fmi_eval_add_label(fm_eval *ev, size_t head, const char *name) {
+  if (!ev || head >= ev->n_heads) return FM_EINVAL;
+  return label_index(&ev->heads[head], name) == SIZE_MAX ? FM_ENOMEM : FM_OK;
+}
+
 fm_status fm_eval_add(fm_eval *ev, size_t head, const char *truth,
                       const char *predicted, double prob, int needs_review,
                       fm_error *err) {

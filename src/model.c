@@ -23,10 +23,12 @@
  *   COUNTS    u64 n, then per feature varints: df, postings, and per
  *             posting the class gap and the mass (fixed point, 2^16)
  *   INDEX     derived at write time from the counts: u64 capacity, u32 max
- *             probe, u32 classes, u64 postings, u64 rows, u64 kept; f64
- *             prior and f64 constant per class; open-addressing slots
- *             { u64 id, u32 row + 1 (0 empty), f32 idf }; u32 posting
- *             offset per row (+1); postings { u32 class, f32 delta }
+ *             probe, u32 classes, u64 postings, u64 rows, u64 kept, u64
+ *             units; f64 prior and f64 constant per class; open-addressing
+ *             slots { u64 id, u32 row + 1 (0 empty), u32 block }; blocks
+ *             of 8-byte units, one per kept feature: { u32 n, f32 idf }
+ *             then n postings { u32 class, f32 delta } or, when dense, one
+ *             f32 delta per class (model.h, FMI_BLOCK_DENSE)
  *   CALIB     (optional) per head: method, temperature, Platt a and b,
  *             review threshold, held-out diagnostics
  *
@@ -309,8 +311,8 @@ static fm_status parse_vocab(fm_model *m, const unsigned char *p, size_t len,
 
 static fm_status parse_index(fm_model *m, const unsigned char *p, size_t len,
                              fm_error *err) {
-  uint64_t cap, n_post, n_rows, n_kept, need, C;
-  size_t k, off;
+  uint64_t cap, n_post, n_rows, n_kept, n_units, need, C;
+  size_t k;
   if (len < FMI_INDEX_HDR_BYTES) return bad(err, "index section too short");
   cap = fmi_le64(p);
   m->max_probe = fmi_le32(p + 8);
@@ -318,15 +320,16 @@ static fm_status parse_index(fm_model *m, const unsigned char *p, size_t len,
   n_post = fmi_le64(p + 16);
   n_rows = fmi_le64(p + 24);
   n_kept = fmi_le64(p + 32);
+  n_units = fmi_le64(p + 40);
   if (cap < 16 || cap > ((uint64_t)1 << 40) || (cap & (cap - 1)) ||
       m->max_probe >= cap || C != m->n_classes || n_rows != m->n_vocab ||
-      n_kept > n_rows || n_post > UINT32_MAX || n_kept > cap)
+      n_kept > n_rows || n_units > UINT32_MAX || n_units < n_kept ||
+      n_kept > cap || (len - FMI_INDEX_HDR_BYTES) / 8 < n_units)
     return bad(err, "index header");
-  /* header, 2 f64 per class, slots, offsets (padded to 8), postings */
-  need = FMI_INDEX_HDR_BYTES + 16 * C + cap * FMI_SLOT_BYTES;
-  off = (size_t)need;
-  need += ((n_rows + 1) * 4 + 7) & ~(uint64_t)7;
-  need += n_post * FMI_POSTING_BYTES;
+  /* header, 2 f64 per class, slots, blocks (a header unit per kept
+   * feature and a unit per posting) */
+  need = FMI_INDEX_HDR_BYTES + 16 * C + cap * FMI_SLOT_BYTES +
+         n_units * FMI_POSTING_BYTES;
   if (need != len) return bad(err, "index section size");
   m->prior = fmi_calloc(C + 1, sizeof *m->prior);
   m->cnst = fmi_calloc(C + 1, sizeof *m->cnst);
@@ -338,8 +341,8 @@ static fm_status parse_index(fm_model *m, const unsigned char *p, size_t len,
   }
   m->slots = p + FMI_INDEX_HDR_BYTES + 16 * C;
   m->slot_mask = cap - 1;
-  m->post_off = p + off;
-  m->postings = p + off + (((n_rows + 1) * 4 + 7) & ~(uint64_t)7);
+  m->postings = m->slots + cap * FMI_SLOT_BYTES;
+  m->n_units = n_units;
   m->n_post = n_post;
   m->n_index_feat = n_kept;
   return FM_OK;
@@ -402,13 +405,12 @@ static fm_status parse(fm_model *m, fm_error *err) {
   minor = fmi_le16(b + FMI_HDR_MINOR);
   if (major != FMI_MODEL_FORMAT_MAJOR)
     return fmi_fail(err, FM_EVERSION,
-                    "model format %d.%d; this build reads format %d.x "
-                    "(%d.%d and older minors)%s",
-                    major, minor, FMI_MODEL_FORMAT_MAJOR,
-                    FMI_MODEL_FORMAT_MAJOR, FMI_MODEL_FORMAT_MINOR,
-                    major > FMI_MODEL_FORMAT_MAJOR
-                        ? ": the model is newer than this feedmine"
-                        : "");
+                    "model format %d.%d is %s than this feedmine reads "
+                    "(format %d, up to %d.%d)",
+                    major, minor,
+                    major > FMI_MODEL_FORMAT_MAJOR ? "newer" : "older",
+                    FMI_MODEL_FORMAT_MAJOR, FMI_MODEL_FORMAT_MAJOR,
+                    FMI_MODEL_FORMAT_MINOR);
   if (fmi_le64(b + FMI_HDR_FILESIZE) != n)
     return fmi_fail(err, FM_EMODEL,
                     "truncated or padded model: header says %llu bytes, "

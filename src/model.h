@@ -168,6 +168,10 @@ void fmi_calib_for_settings(const fmi_settings *s, fmi_calib *c);
 fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
                      const fmi_docs *d, const unsigned char *excluded,
                      fmi_fit *out, fm_error *err);
+/* Makes `name` a label of the evaluation's head (labels are listed in the
+ * order they become known). Errors: FM_EINVAL, FM_ENOMEM. */
+fm_status fmi_eval_add_label(fm_eval *ev, size_t head, const char *name);
+
 /* Stratified K-fold cross-validation into `ev`. */
 fm_status fmi_cv_crossval(const fmi_settings *set, const fmi_counts *c,
                           const fmi_docs *d, unsigned folds, fm_eval *ev,
@@ -248,9 +252,8 @@ struct fm_model {
   const unsigned char *slots;
   uint64_t slot_mask;
   uint32_t max_probe;
-  const unsigned char *post_off;
-  const unsigned char *postings;
-  uint64_t n_post;
+  const unsigned char *postings; /* blocks of 8-byte units */
+  uint64_t n_units, n_post;
   uint64_t n_index_feat;
   /* raw sections for a writer that copies them (calibrate) */
   size_t n_sections;
@@ -281,11 +284,11 @@ static inline void fmi_put_lef64(unsigned char *p, double d) {
   fmi_put_le64(p, u);
 }
 
-/* Looks a feature id up in the index: row (vocabulary index) and idf, or
- * false when the model does not score it. Bounded by max_probe, so a
- * crafted table cannot loop. */
+/* Looks a feature id up in the index: its vocabulary row and the unit
+ * where its block of postings starts, or false when the model does not
+ * score it. Bounded by max_probe, so a crafted table cannot loop. */
 static inline bool fmi_model_lookup(const fm_model *m, uint64_t id,
-                                    uint32_t *row, float *idf) {
+                                    uint32_t *row, uint32_t *block) {
   uint64_t i = id & m->slot_mask;
   uint32_t probe;
   for (probe = 0; probe <= m->max_probe; probe++) {
@@ -295,7 +298,7 @@ static inline bool fmi_model_lookup(const fm_model *m, uint64_t id,
     if (fmi_le64(s) == id) {
       if (FMI_UNLIKELY(r > m->n_vocab)) return false;
       *row = r - 1;
-      *idf = fmi_lef32(s + 12);
+      *block = fmi_le32(s + 12);
       return true;
     }
     i = (i + 1) & m->slot_mask;
@@ -303,15 +306,38 @@ static inline bool fmi_model_lookup(const fm_model *m, uint64_t id,
   return false;
 }
 
-/* Postings of a row: [*begin, *end) into m->postings; false when the
- * offsets are inconsistent (a crafted file). */
-static inline bool fmi_model_postings(const fm_model *m, uint32_t row,
-                                      uint64_t *begin, uint64_t *end) {
-  uint64_t b = fmi_le32(m->post_off + 4 * (size_t)row);
-  uint64_t e = fmi_le32(m->post_off + 4 * (size_t)row + 4);
-  if (FMI_UNLIKELY(b > e || e > m->n_post)) return false;
-  *begin = b;
-  *end = e;
+/* A block's count word: the number of postings, with this bit set when
+ * the block is dense (one f32 per class of the model, classes without a
+ * posting 0). Dense when the feature has postings for at least half the
+ * classes: it is then no larger, and faster to add. */
+#define FMI_BLOCK_DENSE 0x80000000u
+static inline bool fmi_block_dense(size_t n, size_t n_classes) {
+  return n > 0 && n >= (n_classes + 1) / 2;
+}
+/* Units (8 bytes) after the header. */
+static inline size_t fmi_block_units(size_t n, size_t n_classes) {
+  return fmi_block_dense(n, n_classes) ? (n_classes + 1) / 2 : n;
+}
+
+/* The block at `unit`: the feature's idf and its weights, either sparse
+ * (*n postings of 8 bytes: u32 class, f32 delta) or, with *dense set, one
+ * f32 per class of the model; false when it does not fit the section (a
+ * crafted file). */
+static inline bool fmi_model_block(const fm_model *m, uint32_t unit,
+                                   const unsigned char **post, uint32_t *n,
+                                   bool *dense, float *idf) {
+  const unsigned char *h;
+  uint32_t word;
+  uint64_t units;
+  if (FMI_UNLIKELY(unit >= m->n_units)) return false;
+  h = m->postings + 8 * (size_t)unit;
+  word = fmi_le32(h);
+  *dense = (word & FMI_BLOCK_DENSE) != 0;
+  *n = word & ~FMI_BLOCK_DENSE;
+  units = *dense ? (m->n_classes + 1) / 2 : *n;
+  if (FMI_UNLIKELY(units > m->n_units - unit - 1)) return false;
+  *idf = fmi_lef32(h + 4);
+  *post = h + 8;
   return true;
 }
 

@@ -66,12 +66,6 @@ static void putvar(sec *s, uint64_t v) {
   unsigned char *p = sec_grow(s, n);
   if (p) memcpy(p, tmp, n);
 }
-static void pad8(sec *s) {
-  while (!s->failed && s->len % 8) {
-    unsigned char *p = sec_grow(s, 1);
-    if (p) *p = 0;
-  }
-}
 /* Appends a string to the pool section; records (offset, length). */
 static void put_str(sec *pool, sec *s, const char *str, size_t n) {
   size_t off = pool->len;
@@ -119,29 +113,35 @@ void fmi_log_priors(unsigned mode, const uint64_t *docs, const double *given,
   }
 }
 
+/* The index as built: per kept feature a block of 8-byte units, a header
+ * (u32 count, f32 idf) and then either (u32 class, f32 delta) per posting
+ * or, for a feature seen in at least half the classes (FMI_BLOCK_DENSE in
+ * the count), one f32 delta per class: common features then cost a
+ * sequential pass instead of scattered updates. The slot of a feature
+ * holds its vocabulary row and the unit its block starts at, so a lookup
+ * touches the slot and the block and nothing else. */
 typedef struct index_build {
   double *prior, *cnst; /* n_classes */
   unsigned char *slots; /* cap * 16 */
   uint64_t cap;
   uint32_t max_probe;
-  uint32_t *post_off;   /* n_feat + 1 */
-  uint32_t *post_class;
-  float *post_delta;
-  size_t n_post, n_kept;
+  uint32_t *block;      /* n_feat: first unit of the feature's block */
+  unsigned char *units; /* n_units * 8, little-endian as on disk */
+  size_t n_post, n_kept, n_units;
 } index_build;
 
 static void index_free(index_build *ix) {
   fmi_free(ix->prior);
   fmi_free(ix->cnst);
   fmi_free(ix->slots);
-  fmi_free(ix->post_off);
-  fmi_free(ix->post_class);
-  fmi_free(ix->post_delta);
+  fmi_free(ix->block);
+  fmi_free(ix->units);
 }
 
 static fm_status build_index(const fmi_settings *set, const fmi_counts *c,
                              index_build *ix, fm_error *err) {
   size_t C = c->n_classes, F = c->n_feat, w, h, k, n_post = 0, n_kept = 0;
+  size_t n_units = 0, u;
   uint64_t min_df = set->min_count ? set->min_count : 1;
   double *n_c = NULL, *idf = NULL, *n_wc = NULL;
   size_t slot_bytes;
@@ -151,8 +151,8 @@ static fm_status build_index(const fmi_settings *set, const fmi_counts *c,
   n_wc = fmi_calloc(C ? C : 1, sizeof *n_wc);
   ix->prior = fmi_calloc(C ? C : 1, sizeof *ix->prior);
   ix->cnst = fmi_calloc(C ? C : 1, sizeof *ix->cnst);
-  ix->post_off = fmi_calloc(F + 1, sizeof *ix->post_off);
-  if (!n_c || !idf || !n_wc || !ix->prior || !ix->cnst || !ix->post_off)
+  ix->block = fmi_calloc(F + 1, sizeof *ix->block);
+  if (!n_c || !idf || !n_wc || !ix->prior || !ix->cnst || !ix->block)
     goto nomem;
   /* Corpus statistics: idf, kept features, idf-weighted class totals. */
   for (w = 0; w < F; w++) {
@@ -162,8 +162,9 @@ static fm_status build_index(const fmi_settings *set, const fmi_counts *c,
     for (k = c->post_off[w]; k < c->post_off[w + 1]; k++)
       n_c[c->post_class[k]] += idf[w] * (double)c->post_mass[k] / FMI_MASS_ONE;
     n_post += c->post_off[w + 1] - c->post_off[w];
+    n_units += 1 + fmi_block_units(c->post_off[w + 1] - c->post_off[w], C);
   }
-  if (n_post > UINT32_MAX) {
+  if (n_units > UINT32_MAX) {
     fmi_free(n_c);
     fmi_free(idf);
     fmi_free(n_wc);
@@ -182,15 +183,22 @@ static fm_status build_index(const fmi_settings *set, const fmi_counts *c,
     fmi_log_priors(set->priors, c->class_docs + a, c->class_prior + a, b - a,
                    ix->prior + a);
   }
-  ix->post_class = fmi_malloc((n_post ? n_post : 1) * sizeof *ix->post_class);
-  ix->post_delta = fmi_malloc((n_post ? n_post : 1) * sizeof *ix->post_delta);
-  if (!ix->post_class || !ix->post_delta) goto nomem;
-  /* Postings: one weight per (feature, class) seen, in class order. */
-  n_post = 0;
+  ix->n_units = n_units;
+  ix->units = fmi_calloc(n_units + 1, 8);
+  if (!ix->units) goto nomem;
+  /* Blocks: a header, then the weights of the (feature, class) pairs
+   * seen, sparse in class order or dense. */
+  u = 0;
   for (w = 0; w < F; w++) {
     size_t a = c->post_off[w], b = c->post_off[w + 1];
-    ix->post_off[w] = (uint32_t)n_post;
+    bool dense = fmi_block_dense(b - a, C);
+    unsigned char *hdr;
+    ix->block[w] = (uint32_t)u;
     if (c->df[w] < min_df) continue;
+    hdr = ix->units + 8 * u++;
+    fmi_put_le32(hdr, (uint32_t)(b - a) | (dense ? FMI_BLOCK_DENSE : 0));
+    fmi_put_lef32(hdr + 4,
+                  (set->flags & FMI_SETF_IDF_QUERY) ? (float)idf[w] : 1.0f);
     for (k = a; k < b; k++) n_wc[c->post_class[k]] =
         idf[w] * (double)c->post_mass[k] / FMI_MASS_ONE;
     k = a;
@@ -202,14 +210,18 @@ static fm_status build_index(const fmi_settings *set, const fmi_counts *c,
       while (j < b && c->post_class[j] < c->head_first[hh + 1])
         n_wh += n_wc[c->post_class[j++]];
       for (; k < j; k++) {
-        ix->post_class[n_post] = c->post_class[k];
-        ix->post_delta[n_post] = (float)fmi_nb_delta(
-            set->variant, n_wc[c->post_class[k]], n_wh, set->alpha);
-        n_post++;
+        float d = (float)fmi_nb_delta(set->variant, n_wc[c->post_class[k]],
+                                      n_wh, set->alpha);
+        if (dense) {
+          fmi_put_lef32(ix->units + 8 * u + 4 * (size_t)c->post_class[k], d);
+        } else {
+          fmi_put_le32(ix->units + 8 * (u + k - a), c->post_class[k]);
+          fmi_put_lef32(ix->units + 8 * (u + k - a) + 4, d);
+        }
       }
     }
+    u += fmi_block_units(b - a, C);
   }
-  ix->post_off[F] = (uint32_t)n_post;
   ix->n_post = n_post;
   ix->n_kept = n_kept;
   /* Open addressing, linear probing, load <= 3/4, filled in id order. */
@@ -229,8 +241,7 @@ static fm_status build_index(const fmi_settings *set, const fmi_counts *c,
     if (probe > ix->max_probe) ix->max_probe = (uint32_t)probe;
     fmi_put_le64(ix->slots + 16 * i, c->feat_id[w]);
     fmi_put_le32(ix->slots + 16 * i + 8, (uint32_t)(w + 1));
-    fmi_put_lef32(ix->slots + 16 * i + 12,
-                  (set->flags & FMI_SETF_IDF_QUERY) ? (float)idf[w] : 1.0f);
+    fmi_put_le32(ix->slots + 16 * i + 12, ix->block[w]);
   }
   fmi_free(n_c);
   fmi_free(idf);
@@ -345,18 +356,13 @@ static void write_index(sec *s, const fmi_counts *c, const index_build *ix) {
   put64(s, ix->n_post);
   put64(s, c->n_feat);
   put64(s, ix->n_kept);
+  put64(s, ix->n_units);
   for (i = 0; i < c->n_classes; i++) putf64(s, ix->prior[i]);
   for (i = 0; i < c->n_classes; i++) putf64(s, ix->cnst[i]);
   p = sec_grow(s, (size_t)ix->cap * 16);
   if (p) memcpy(p, ix->slots, (size_t)ix->cap * 16);
-  for (i = 0; i <= c->n_feat; i++) put32(s, ix->post_off[i]);
-  pad8(s);
-  p = sec_grow(s, ix->n_post * 8);
-  if (p)
-    for (i = 0; i < ix->n_post; i++) {
-      fmi_put_le32(p + 8 * i, ix->post_class[i]);
-      fmi_put_lef32(p + 8 * i + 4, ix->post_delta[i]);
-    }
+  p = sec_grow(s, ix->n_units * 8);
+  if (p) memcpy(p, ix->units, ix->n_units * 8);
 }
 
 static void write_calib(sec *s, const fmi_calib *calib, size_t n_heads) {

@@ -39,6 +39,7 @@ void cli_labeled_heads_from_model(cli_labeled *L, const fm_model *m) {
   if (L->n_heads) return;
   for (h = 0; h < fm_model_head_count(m); h++)
     cli_labeled_add_label(L, fm_model_head_name(m, h));
+  L->optional_cols = 1;
 }
 
 void cli_labeled_free(cli_labeled *L) {
@@ -131,9 +132,19 @@ uint64_t cli_labeled_run(cli_labeled *L, cli_labeled_fn fn, void *ctx,
   if (fm_reader_open(L->input, &ro, &r, &err) != FM_OK)
     cli_die_err(cli_exit_for(err.code), L->input, &err);
   if (fm_reader_format(r) == FM_FORMAT_CSV) {
-    for (h = 0; h < L->n_heads; h++)
-      if (L->cols[h][0] && !has_column(r, L->cols[h]))
+    size_t found = 0;
+    for (h = 0; h < L->n_heads; h++) {
+      if (!L->cols[h][0]) continue;
+      if (has_column(r, L->cols[h])) {
+        found++;
+      } else if (L->optional_cols) {
+        L->cols[h][0] = 0; /* this head gets no labels from the file */
+      } else {
         die_no_column(r, "label", L->cols[h]);
+      }
+    }
+    if (L->optional_cols && !found)
+      die_no_column(r, "label", L->n_heads ? L->heads[0] : "");
     if (L->source_col && !has_column(r, L->source_col))
       die_no_column(r, "source", L->source_col);
   }

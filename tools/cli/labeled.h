@@ -21,12 +21,14 @@ typedef struct cli_labeled {
   const char *source_col; /* --source-column COL */
   size_t n_heads;
   char **heads, **cols;   /* head names and their label columns */
+  int optional_cols;      /* heads named after a model's: a missing column
+                             means no labels for that head */
 } cli_labeled;
 
 /* "--label HEAD=COL" or "--label COL" (a head named after the column). */
 void cli_labeled_add_label(cli_labeled *L, const char *spec);
 /* Heads named after `model`'s heads, each read from the column of the
- * same name, when no --label was given. */
+ * same name (when the file has it), when no --label was given. */
 void cli_labeled_heads_from_model(cli_labeled *L, const fm_model *model);
 void cli_labeled_free(cli_labeled *L);
 
