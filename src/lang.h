@@ -32,6 +32,12 @@ int fmi_is_stopword(const char *lang, const char *w, size_t n);
  * supported languages are consulted when lang is "und". Thread-safe. */
 int fmi_is_negator(const char *lang, const char *w, size_t n);
 
+/* The negator word list of `lang` (static storage), without the open
+ * classes fmi_is_negator also accepts (English "...n't", French "n'...",
+ * Thai "ไม่..."); NULL and *n = 0 for a language without one. For tests and
+ * tools. */
+const char *const *fmi_negator_list(const char *lang, size_t *n);
+
 /* Snowball stemmers, created lazily per language. One thread at a time. */
 typedef struct fmi_stemmers fmi_stemmers;
 fm_status fmi_stemmers_new(fmi_stemmers **out, fm_error *err);

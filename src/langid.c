@@ -141,6 +141,17 @@ static size_t fold_word(const char *w, size_t n, char *buf, size_t cap) {
   return o;
 }
 
+/* True when fold_word would change w: normalized text has no ASCII
+ * capitals, and U+2019 is rare. */
+static bool needs_fold(const char *w, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)w[i];
+    if ((c >= 'A' && c <= 'Z') || c == 0xE2) return true;
+  }
+  return false;
+}
+
 /* strcmp order between the n bytes at w and the NUL-terminated s. */
 static int cmp_word(const char *w, size_t n, const char *s) {
   size_t i;
@@ -196,59 +207,125 @@ static bool in_stoplist(const fmi_stoplist *sl, const char *w, size_t n) {
   return false;
 }
 
-/* w is folded already. */
-static bool in_neg_list(const neg_list *nl, const char *w, size_t n) {
-  size_t i;
-  for (i = 0; i < nl->n; i++)
-    if ((unsigned char)nl->words[i][0] == (unsigned char)w[0] &&
-        word_eq(w, n, nl->words[i]))
-      return true;
-  /* Open classes: English n't forms, French elided n' ("n'est", "n'ai"),
-   * Thai compounds the dictionary keeps whole ("ไม่ดี"). */
-  switch (nl->lang[0]) {
-  case 'e':
-    return ends_with(w, n, "n't");
-  case 'f':
-    return starts_with(w, n, "n'");
-  case 't':
-    return starts_with(w, n, "ไม่");
-  default:
-    return false;
+/* Negators that are open classes rather than words: English "...n't",
+ * French elided "n'..." ("n'est", "n'ai"), Thai compounds the dictionary
+ * keeps whole ("ไม่ดี"). Bit per fmi_lw_langs index. */
+static unsigned open_negators(const char *w, size_t n) {
+  unsigned m = 0;
+  if (ends_with(w, n, "n't")) m |= 1u << 0;   /* en */
+  if (starts_with(w, n, "n'")) m |= 1u << 3;  /* fr */
+  if (starts_with(w, n, "ไม่")) m |= 1u << 11; /* th */
+  return m;
+}
+
+/* Index of lang in fmi_lw_langs (the languages of the word table), or -1.
+ * A switch rather than string compares: this runs for every token. The
+ * order is checked against the table by test_lang. */
+static int lw_index(const char *lang) {
+  if (!lang || !lang[0] || !lang[1] || lang[2]) return -1;
+  switch (((unsigned)(unsigned char)lang[0] << 8) | (unsigned char)lang[1]) {
+  case 'e' << 8 | 'n': return 0;
+  case 'd' << 8 | 'e': return 1;
+  case 'e' << 8 | 's': return 2;
+  case 'f' << 8 | 'r': return 3;
+  case 'p' << 8 | 't': return 4;
+  case 'i' << 8 | 't': return 5;
+  case 'n' << 8 | 'l': return 6;
+  case 'r' << 8 | 'u': return 7;
+  case 'u' << 8 | 'k': return 8;
+  case 'h' << 8 | 'e': return 9;
+  case 'a' << 8 | 'r': return 10;
+  case 't' << 8 | 'h': return 11;
+  default: return -1;
   }
 }
 
-static const neg_list *neg_list_of(const char *lang) {
-  size_t i;
-  if (!lang[0]) return NULL;
-  for (i = 0; i < N_NEG_LISTS; i++)
-    if (same_lang(lang, neg_lists[i].lang)) return &neg_lists[i];
-  return NULL;
+/* Bytes [i, i + 8) of w as a little-endian number, zero-padded past n. */
+static uint64_t word_chunk(const char *w, size_t n, size_t i) {
+  uint64_t v = 0;
+  size_t k = n - i;
+  if (k >= 8) return fmi_le64((const unsigned char *)w + i);
+  while (k--) v = (v << 8) | (unsigned char)w[i + k];
+  return v;
 }
 
+/* The entry of langid_profiles.h's word table for the folded word, or
+ * NULL. The hash is gen_profiles.py's word_hash. */
+static const fmi_lw_entry *word_entry(const char *w, size_t n) {
+  const unsigned mask = (1u << FMI_LW_HASH_BITS) - 1;
+  uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull, head;
+  unsigned s;
+  size_t i;
+  if (n == 0) return NULL;
+  head = word_chunk(w, n, 0);
+  h = (h ^ head) * 0xFF51AFD7ED558CCDull;
+  h ^= h >> 32;
+  for (i = 8; i < n; i += 8) {
+    h = (h ^ word_chunk(w, n, i)) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  }
+  s = (unsigned)(h >> (64 - FMI_LW_HASH_BITS));
+  for (;;) {
+    unsigned e = fmi_lw_slots[s];
+    const fmi_lw_entry *en;
+    if (e == 0) return NULL;
+    en = &fmi_lw_words[e - 1];
+    if (en->head == head && en->len == n &&
+        (n <= 8 || memcmp(en->word + 8, w + 8, n - 8) == 0))
+      return en;
+    s = (s + 1) & mask;
+  }
+}
+
+/* The pipeline asks about every token, so both lookups are one probe of
+ * the generated word table. A stopword list the table does not know (a
+ * corpora/stopwords file added since gen_profiles.py last ran) is still
+ * searched, in its compiled form. */
 int fmi_is_stopword(const char *lang, const char *w, size_t n) {
   char buf[MAX_WORD_BYTES];
-  size_t k;
-  const fmi_stoplist *sl;
+  const fmi_lw_entry *en;
+  int li;
   if (!lang || n == 0 || n > MAX_WORD_BYTES) return 0;
-  sl = stoplist_of(lang);
-  if (!sl) return 0;
-  k = fold_word(w, n, buf, sizeof buf);
-  return in_stoplist(sl, buf, k);
+  if (needs_fold(w, n)) {
+    n = fold_word(w, n, buf, sizeof buf);
+    w = buf;
+  }
+  li = lw_index(lang);
+  if (li < 0) return in_stoplist(stoplist_of(lang), w, n);
+  en = word_entry(w, n);
+  return en && (en->stop >> li) & 1u;
 }
 
 int fmi_is_negator(const char *lang, const char *w, size_t n) {
   char buf[MAX_WORD_BYTES];
-  size_t k, i;
-  const neg_list *nl;
+  const fmi_lw_entry *en;
+  unsigned mask;
   if (n == 0 || n > MAX_WORD_BYTES) return 0;
-  k = fold_word(w, n, buf, sizeof buf);
-  if (lang && strcmp(lang, "und") != 0) {
-    nl = neg_list_of(lang);
-    return nl && in_neg_list(nl, buf, k);
+  if (needs_fold(w, n)) {
+    n = fold_word(w, n, buf, sizeof buf);
+    w = buf;
   }
+  if (!lang || (lang[0] == 'u' && lang[1] == 'n' && lang[2] == 'd' && !lang[3])) {
+    mask = ~0u;
+  } else {
+    int li = lw_index(lang);
+    if (li < 0) return 0;
+    mask = 1u << li;
+  }
+  en = word_entry(w, n);
+  return ((en ? en->neg : 0) | open_negators(w, n)) & mask ? 1 : 0;
+}
+
+const char *const *fmi_negator_list(const char *lang, size_t *n) {
+  size_t i;
+  *n = 0;
+  if (!lang || !lang[0]) return NULL;
   for (i = 0; i < N_NEG_LISTS; i++)
-    if (in_neg_list(&neg_lists[i], buf, k)) return 1;
-  return 0;
+    if (same_lang(lang, neg_lists[i].lang)) {
+      *n = neg_lists[i].n;
+      return neg_lists[i].words;
+    }
+  return NULL;
 }
 
 /* ---- canonical language codes ---------------------------------------- */
@@ -460,28 +537,6 @@ static int trigram_index(uint64_t key) {
   }
 }
 
-/* The entry of langid_profiles.h's word table for the folded word, or
- * NULL. */
-static const fmi_lw_entry *word_entry(const char *w, size_t n) {
-  const unsigned mask = (1u << FMI_LW_HASH_BITS) - 1;
-  uint64_t h = 0xcbf29ce484222325ull;
-  unsigned s;
-  size_t i;
-  for (i = 0; i < n; i++) {
-    h ^= (unsigned char)w[i];
-    h *= 0x100000001b3ull;
-  }
-  s = (unsigned)((h * 0x9E3779B97F4A7C15ull) >> (64 - FMI_LW_HASH_BITS));
-  for (;;) {
-    unsigned e = fmi_lw_slots[s];
-    const fmi_lw_entry *en;
-    if (e == 0) return NULL;
-    en = &fmi_lw_words[e - 1];
-    if (en->len == n && memcmp(en->word, w, n) == 0) return en;
-    s = (s + 1) & mask;
-  }
-}
-
 typedef struct scorer {
   int lo, hi;                 /* candidate languages [lo, hi) */
   int32_t score[FMI_LP_NLANG];
@@ -533,9 +588,7 @@ static void score_word(scorer *sc, const char *w, size_t n) {
   if (k) {
     const fmi_lw_entry *en = word_entry(buf, k);
     unsigned stop = en ? en->stop : 0, neg = en ? en->neg : 0;
-    /* The open negator classes of in_neg_list. */
-    if (ends_with(buf, k, "n't")) neg |= BIT(L_EN);
-    if (starts_with(buf, k, "n'")) neg |= BIT(L_FR);
+    neg |= open_negators(buf, k);
     for (l = sc->lo; stop | neg && l < sc->hi; l++) {
       if (stop & BIT(l)) {
         sc->score[l] += W_STOPWORD;
@@ -568,6 +621,14 @@ static void score_word(scorer *sc, const char *w, size_t n) {
     }
   }
   score_trigrams(sc, cps, ncp, cut);
+}
+
+/* A word, or a "number" with letters in it: ICU gives every word of a
+ * dictionary-segmented run the rule status of the run's end, so the Thai
+ * words of "อยากกินชีสเหมือนกัน5555" all arrive as numbers. */
+static bool has_letters(const fmi_seg *s) {
+  return s->kind == FM_TOKEN_WORD ||
+         (s->kind == FM_TOKEN_NUMBER && s->script != FMI_SCRIPT_OTHER);
 }
 
 static void best_two(const scorer *sc, int *best, int32_t *margin) {
@@ -613,7 +674,7 @@ static const char *score_script(const char *text, const fmi_seg *segs,
       }
       continue;
     }
-    if (s->kind != FM_TOKEN_WORD || s->script != script) continue;
+    if (!has_letters(s) || s->script != script) continue;
     score_word(&sc, w, len);
     words++;
     if (words >= STOP_WORDS) {
@@ -651,7 +712,7 @@ const char *fmi_langid(const char *text, size_t len, const fmi_seg *segs,
   for (i = 0; i < n && segs[i].start < SAMPLE_BYTES && words < SCRIPT_WORDS;
        i++) {
     const fmi_seg *sg = &segs[i];
-    if (sg->kind != FM_TOKEN_WORD || sg->script >= FMI_SCRIPT__COUNT ||
+    if (!has_letters(sg) || sg->script >= FMI_SCRIPT__COUNT ||
         sg->end > len || sg->end < sg->start)
       continue;
     counts[sg->script] += (sg->end - sg->start) / script_bytes[sg->script];

@@ -309,43 +309,77 @@ static void test_stopword_lists(void **state) {
   assert_null(fmi_stoplists[fmi_stoplist_count].lang);
 }
 
-/* The word table identification uses (langid_profiles.h) must agree with
- * the stopword and negator lists; it is generated from them by
- * tools/langid/gen_profiles.py, which has to be rerun after a list edit. */
-static void test_langid_word_table(void **state) {
+/* The word table behind fmi_is_stopword and fmi_is_negator
+ * (langid_profiles.h) must hold exactly the compiled stopword lists and
+ * the negator lists; tools/langid/gen_profiles.py generates it and has to
+ * be rerun after a list is edited. */
+static bool on_stoplist(const char *lang, const char *w) {
   size_t i, j;
+  for (i = 0; i < fmi_stoplist_count; i++)
+    if (strcmp(fmi_stoplists[i].lang, lang) == 0)
+      for (j = 0; j < fmi_stoplists[i].n; j++)
+        if (strcmp(fmi_stoplists[i].words[j], w) == 0) return true;
+  return false;
+}
+
+static bool on_negator_list(const char *lang, const char *w) {
+  size_t i, n;
+  const char *const *l = fmi_negator_list(lang, &n);
+  for (i = 0; i < n; i++)
+    if (strcmp(l[i], w) == 0) return true;
+  return false;
+}
+
+static const fmi_lw_entry *table_entry(const char *w) {
+  size_t k;
+  for (k = 0; k < FMI_LW_COUNT; k++)
+    if (strcmp(fmi_lw_words[k].word, w) == 0) return &fmi_lw_words[k];
+  return NULL;
+}
+
+static void test_word_table(void **state) {
+  size_t i, j, n;
   int l;
   (void)state;
+  for (l = 0; l < FMI_LP_NLANG; l++)
+    assert_string_equal(fmi_lp_langs[l], fmi_lw_langs[l]);
   for (i = 0; i < FMI_LW_COUNT; i++) {
     const fmi_lw_entry *e = &fmi_lw_words[i];
     assert_int_equal(e->len, strlen(e->word));
-    for (l = 0; l < FMI_LP_NLANG; l++) {
-      const char *lang = fmi_lp_langs[l];
-      if (!!(e->stop & (1u << l)) != fmi_is_stopword(lang, e->word, e->len))
+    for (l = 0; l < FMI_LW_NLANG; l++) {
+      const char *lang = fmi_lw_langs[l];
+      if (!!(e->stop & (1u << l)) != on_stoplist(lang, e->word))
         fail_msg("%s \"%s\": word table and stopword list disagree; rerun "
                  "tools/langid/gen_profiles.py", lang, e->word);
-      if ((e->neg & (1u << l)) && !fmi_is_negator(lang, e->word, e->len))
+      if (!!(e->neg & (1u << l)) != on_negator_list(lang, e->word))
         fail_msg("%s \"%s\": word table and negator list disagree; rerun "
                  "tools/langid/gen_profiles.py", lang, e->word);
     }
   }
-  /* Every stopword of the nine scored languages is in the table. */
-  for (l = 0; l < FMI_LP_NLANG; l++) {
+  for (l = 0; l < FMI_LW_NLANG; l++) {
+    const char *lang = fmi_lw_langs[l];
+    const char *const *neg = fmi_negator_list(lang, &n);
+    assert_non_null(neg);
+    for (j = 0; j < n; j++) {
+      const fmi_lw_entry *e = table_entry(neg[j]);
+      if (!e || !(e->neg & (1u << l)))
+        fail_msg("%s negator \"%s\" missing from the word table; rerun "
+                 "tools/langid/gen_profiles.py", lang, neg[j]);
+    }
     for (i = 0; i < fmi_stoplist_count; i++) {
       const fmi_stoplist *sl = &fmi_stoplists[i];
-      if (strcmp(sl->lang, fmi_lp_langs[l]) != 0) continue;
+      if (strcmp(sl->lang, lang) != 0) continue;
       for (j = 0; j < sl->n; j++) {
-        size_t k;
-        bool found = false;
-        for (k = 0; k < FMI_LW_COUNT && !found; k++)
-          found = strcmp(fmi_lw_words[k].word, sl->words[j]) == 0 &&
-                  (fmi_lw_words[k].stop & (1u << l));
-        if (!found)
-          fail_msg("%s \"%s\" missing from the word table; rerun "
-                   "tools/langid/gen_profiles.py", sl->lang, sl->words[j]);
+        const fmi_lw_entry *e = table_entry(sl->words[j]);
+        if (!e || !(e->stop & (1u << l)))
+          fail_msg("%s stopword \"%s\" missing from the word table; rerun "
+                   "tools/langid/gen_profiles.py", lang, sl->words[j]);
       }
     }
   }
+  assert_null(fmi_negator_list("el", &n));
+  assert_int_equal(n, 0);
+  assert_null(fmi_negator_list(NULL, &n));
 }
 
 /* ---- negators ----------------------------------------------------------- */
@@ -440,6 +474,38 @@ static void test_stem(void **state) {
   /* Back to a stemmer made before: still right. */
   expect_stem(s, "en", "connections", "connect");
 
+  /* The same word in another language is another stem, cached apart. */
+  expect_stem(s, "es", "connections", "connections");
+  expect_stem(s, "en", "connections", "connect");
+  expect_stem(s, "fr", "connections", "connect");
+  expect_stem(s, "en", "connexions", "connexion");
+
+  /* Stems stay right when the cache has been overwritten many times
+   * over, and for words too long to be cached. */
+  {
+    static const char *const words[] = {
+        "reports", "exported", "notifications", "cancelled", "billing",
+        "internationalizationsmanagement", "pricing", "integrations"};
+    char first[8][64], w[32];
+    size_t k;
+    for (k = 0; k < 8; k++) {
+      assert_int_equal(fmi_stem(s, "en", words[k], strlen(words[k]), &out,
+                                &len, &err),
+                       FM_OK);
+      assert_true(len < sizeof first[k]);
+      memcpy(first[k], out, len);
+      first[k][len] = 0;
+    }
+    for (k = 0; k < 40000; k++) {
+      snprintf(w, sizeof w, "word%zuings", k);
+      assert_int_equal(fmi_stem(s, "en", w, strlen(w), &out, &len, &err),
+                       FM_OK);
+    }
+    for (k = 0; k < 8; k++) expect_stem(s, "en", words[k], first[k]);
+    assert_string_equal(first[0], "report");
+    assert_string_equal(first[1], "export");
+  }
+
   /* No stemmer: the word itself, same pointer. */
   for (i = 0; i < sizeof none / sizeof none[0]; i++) {
     const char *w = "עובדים";
@@ -510,7 +576,7 @@ int main(void) {
       cmocka_unit_test(test_lang_canonical),
       cmocka_unit_test(test_stopwords),
       cmocka_unit_test(test_stopword_lists),
-      cmocka_unit_test(test_langid_word_table),
+      cmocka_unit_test(test_word_table),
       cmocka_unit_test(test_negators),
       cmocka_unit_test(test_stem),
       cmocka_unit_test(test_stem_alloc_failures),

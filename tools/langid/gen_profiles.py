@@ -17,13 +17,17 @@ open-addressing table keyed by the three code points packed into 64 bits
 (cp0 << 42 | cp1 << 21 | cp2) and hashed with a Fibonacci multiply; the C
 code repeats the same hash.
 
-It also writes the word table identification consults for every word: the
-stopwords (corpora/stopwords/<lang>.txt) and negators (the neg_<lang>
-tables of src/langid.c) of the same nine languages, each word with a bit
-mask of the languages that list it, in an open-addressing table keyed by
-FNV-1a of the word's bytes. One probe per word replaces nine binary
-searches and nine list scans. test_lang checks the table against the lists,
-so editing a list without rerunning this script fails the tests.
+It also writes the word table behind fmi_is_stopword, fmi_is_negator and
+the word evidence of identification: the stopwords
+(corpora/stopwords/<lang>.txt) and negators (the neg_<lang> tables of
+src/langid.c) of en de es fr pt it nl ru uk he ar th, each word with bit
+masks of the languages that list it, in an open-addressing table keyed by
+a multiply-xorshift hash of the word's bytes taken eight at a time (see
+word_hash; src/langid.c repeats it). One probe per word replaces a binary search per
+language (identification asks nine languages about every word; the
+pipeline asks about every token). test_lang checks the table against the
+compiled lists, so editing a list without rerunning this script fails the
+tests.
 
 Usage: python3 tools/langid/gen_profiles.py [--check]
   --check  exit 1 if src/langid_profiles.h is not up to date.
@@ -37,6 +41,9 @@ import unicodedata
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LANGS = ["en", "de", "es", "fr", "pt", "it", "nl", "ru", "uk"]
+# The word table covers every language with a stopword or negator list;
+# the scored languages come first, so their bits are the same in both.
+WORD_LANGS = LANGS + ["he", "ar", "th"]
 GROUPS = {"latin": LANGS[:7], "cyrillic": LANGS[7:]}
 TOP = 400
 ALPHA = 0.5
@@ -97,16 +104,26 @@ def slot(k):
     return ((k * MULT) & 0xFFFFFFFFFFFFFFFF) >> (64 - HASH_BITS)
 
 
-def fnv1a(b):
-    h = 0xcbf29ce484222325
-    for x in b:
-        h ^= x
-        h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+M64 = 0xFFFFFFFFFFFFFFFF
+
+
+def chunks(b):
+    """The word's bytes as little-endian 64-bit values, the last one
+    zero-padded."""
+    return [int.from_bytes(b[i:i + 8].ljust(8, b"\0"), "little")
+            for i in range(0, len(b), 8)]
+
+
+def word_hash(b):
+    h = (len(b) * MULT) & M64
+    for c in chunks(b):
+        h = ((h ^ c) * 0xFF51AFD7ED558CCD) & M64
+        h ^= h >> 32
     return h
 
 
 def word_slot(b):
-    return ((fnv1a(b) * MULT) & 0xFFFFFFFFFFFFFFFF) >> (64 - WORD_BITS)
+    return word_hash(b) >> (64 - WORD_BITS)
 
 
 def stopwords(lang):
@@ -134,7 +151,7 @@ def negators(lang):
 
 def build_words():
     words = {}
-    for i, lang in enumerate(LANGS):
+    for i, lang in enumerate(WORD_LANGS):
         for w in stopwords(lang):
             words.setdefault(w, [0, 0])[0] |= 1 << i
         for w in negators(lang):
@@ -236,9 +253,14 @@ def render(entries, sources, words):
         while wtable[s]:
             s = (s + 1) & (wsize - 1)
         wtable[s] = i + 1
-    out.append("/* Stopwords and negators of the languages above: bit i of `stop`")
-    out.append(" * (`neg`) set when fmi_lp_langs[i] lists the word. */")
+    out.append("#define FMI_LW_NLANG %d" % len(WORD_LANGS))
+    out.append("static const char *const fmi_lw_langs[FMI_LW_NLANG] = {%s};" %
+               ", ".join('"%s"' % l for l in WORD_LANGS))
+    out.append("")
+    out.append("/* Stopwords and negators: bit i of `stop` (`neg`) set when")
+    out.append(" * fmi_lw_langs[i] lists the word. */")
     out.append("typedef struct fmi_lw_entry {")
+    out.append("  uint64_t head; /* first 8 bytes, little-endian, zero-padded */")
     out.append("  const char *word;")
     out.append("  uint16_t len, stop, neg;")
     out.append("} fmi_lw_entry;")
@@ -246,10 +268,11 @@ def render(entries, sources, words):
     out.append("#define FMI_LW_COUNT %d" % len(words))
     out.append("static const fmi_lw_entry fmi_lw_words[FMI_LW_COUNT] = {")
     for w, (st, ng) in words:
-        out.append("  {%s, %d, 0x%x, 0x%x}," % (c_string(w), len(w.encode("utf-8")), st, ng))
+        b = w.encode("utf-8")
+        out.append("  {0x%xu, %s, %d, 0x%x, 0x%x}," % (chunks(b)[0], c_string(w), len(b), st, ng))
     out.append("};")
     out.append("")
-    out.append("/* Slot (FNV-1a of the word's bytes, Fibonacci-mixed) -> entry")
+    out.append("/* Slot (top bits of the word hash) -> entry")
     out.append(" * index + 1 (0 = empty); linear probing. */")
     out.append("static const uint16_t fmi_lw_slots[1u << FMI_LW_HASH_BITS] = {")
     for i in range(0, wsize, 16):
