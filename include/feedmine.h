@@ -908,7 +908,9 @@ typedef struct fm_agg_item {
   const char *account;    /* NULL or "" = unknown */
   double revenue;         /* MRR or deal size (>= 0, kept in cents), with
                              has_revenue; the latest-dated item of an
-                             account gives the account's revenue */
+                             account that is not a lost deal gives the
+                             account's revenue (a deal's value is not what
+                             the account pays) */
   int has_revenue;
   double score;           /* NPS score 0-10 (source "nps"), with has_score */
   int has_score;

@@ -66,6 +66,13 @@ void fmi_agg_format_day(int64_t day, char *out) {
   out[10] = 0;
 }
 
+/* Revenue sums saturate instead of overflowing (a crafted aggregate could
+ * hold huge values; signed overflow is undefined). Saturation is still
+ * associative and commutative for non-negative terms. */
+static int64_t sat_add(int64_t x, int64_t y) {
+  return x > INT64_MAX - y ? INT64_MAX : x + y;
+}
+
 static size_t next_pow2(size_t n) {
   size_t c = 16;
   while (c < n) c <<= 1;
@@ -1154,8 +1161,9 @@ fm_status fm_agg_add(fm_agg *a, const fm_agg_item *in, fm_error *err) {
     fmi_agg_reason *re = &a->reasons[w * a->n_reason + r];
     re->sources[src]++;
     if (it.has_revenue) {
-      re->revenue_cents += (int64_t)llround(it.revenue * 100.0);
-      re->revenue_items++;
+      re->revenue_cents[src] = sat_add(re->revenue_cents[src],
+                                       (int64_t)llround(it.revenue * 100.0));
+      re->revenue_items[src]++;
     }
     if (area >= 0)
       a->reason_areas[(w * a->n_reason + r) * a->n_area + (size_t)area]++;
@@ -1169,7 +1177,9 @@ fm_status fm_agg_add(fm_agg *a, const fm_agg_item *in, fm_error *err) {
     if (!ac) return fmi_fail(err, FM_ENOMEM, "out of memory");
     ac->active |= 1u << w;
     if (area >= 0) ac->areas[w] |= (uint64_t)1 << area;
-    if (it.has_revenue) {
+    /* A lost deal's amount is the deal's value, not what the account
+     * pays: it does not set the account's revenue. */
+    if (it.has_revenue && src != FMI_SRC_LOST_DEAL) {
       int64_t cents = (int64_t)llround(it.revenue * 100.0);
       if (!ac->has_revenue || it.date > ac->revenue_date ||
           (it.date == ac->revenue_date && cents > ac->revenue_cents)) {
@@ -1298,8 +1308,12 @@ fm_status fm_agg_merge(fm_agg *into, const fm_agg *from, fm_error *err) {
   add_u64(into->slots, from->slots, (into->n_area + 1) * 2 * into->n_slots);
   for (i = 0; i < FMI_N_WIN * into->n_reason; i++) {
     add_u64(into->reasons[i].sources, from->reasons[i].sources, FMI_N_SRC);
-    into->reasons[i].revenue_cents += from->reasons[i].revenue_cents;
-    into->reasons[i].revenue_items += from->reasons[i].revenue_items;
+    size_t s;
+    for (s = 0; s < FMI_N_SRC; s++) {
+      into->reasons[i].revenue_cents[s] = sat_add(
+          into->reasons[i].revenue_cents[s], from->reasons[i].revenue_cents[s]);
+      into->reasons[i].revenue_items[s] += from->reasons[i].revenue_items[s];
+    }
   }
   add_u64(into->reason_areas, from->reason_areas,
           FMI_N_WIN * into->n_reason * into->n_area);

@@ -32,7 +32,7 @@ enum { FMI_CUR = 0, FMI_PREV = 1, FMI_N_WIN = 2 };
 enum { FMI_NPS_DETRACTOR, FMI_NPS_PASSIVE, FMI_NPS_PROMOTER, FMI_N_NPS };
 
 #define FMI_AGG_MAX_AREAS 64   /* an account's areas are a 64-bit mask */
-#define FMI_ACC_K 8            /* bottom-k account hashes per phrase */
+#define FMI_ACC_K 16           /* bottom-k account hashes per phrase */
 #define FMI_TEXT_KEEP 480      /* bytes of a verbatim kept */
 #define FMI_TERMS_KEEP 1600    /* bytes of an exemplar's stems kept */
 #define FMI_PHRASE_MAX_BYTES 240 /* longer n-grams are not counted */
@@ -65,8 +65,9 @@ typedef struct fmi_agg_area {
  * (n_area entries). */
 typedef struct fmi_agg_reason {
   uint64_t sources[FMI_N_SRC];
-  int64_t revenue_cents;
-  uint64_t revenue_items;
+  int64_t revenue_cents[FMI_N_SRC]; /* by source: churned MRR and lost
+                                       deal value are different money */
+  uint64_t revenue_items[FMI_N_SRC];
 } fmi_agg_reason;
 
 /* Accounts: one entry per distinct name. The revenue is the one of the

@@ -145,13 +145,17 @@ static void window_json(fmi_out *o, const fm_agg *a, unsigned w) {
   fmi_out_s(o, ",\n\"reasons\":[");
   for (i = 0; i < a->n_reason; i++) {
     const fmi_agg_reason *re = &a->reasons[w * a->n_reason + i];
+    size_t s;
     fmi_out_s(o, i ? ",\n" : "\n");
     fmi_out_s(o, "{\"sources\":");
     u64_array(o, re->sources, FMI_N_SRC);
-    fmi_out_s(o, ",\"revenue_cents\":");
-    fmi_out_i64(o, re->revenue_cents);
-    fmi_out_s(o, ",\"revenue_items\":");
-    fmi_out_u64(o, re->revenue_items);
+    fmi_out_s(o, ",\"revenue_cents\":[");
+    for (s = 0; s < FMI_N_SRC; s++) {
+      if (s) fmi_out_c(o, ',');
+      fmi_out_i64(o, re->revenue_cents[s]);
+    }
+    fmi_out_s(o, "],\"revenue_items\":");
+    u64_array(o, re->revenue_items, FMI_N_SRC);
     fmi_out_s(o, ",\"areas\":");
     u64_array(o, a->reason_areas + (w * a->n_reason + i) * a->n_area,
               a->n_area);
@@ -513,15 +517,18 @@ static bool read_window(rd *r, fm_agg *a, json_t *win, unsigned w,
       fmi_agg_reason *re = &a->reasons[w * a->n_reason + i];
       snprintf(r->path, sizeof r->path, "%s.reasons[%zu]", wname, i);
       if (!json_is_object(e)) return bad(r, "is not an object");
+      uint64_t cents[FMI_N_SRC];
+      size_t s;
       if (!get_u64s(r, member(r, e, "sources"), FMI_N_SRC, CMAX,
                     re->sources) ||
-          !get_i64(r, member(r, e, "revenue_cents"), 0, CENTS_MAX,
-                   &re->revenue_cents) ||
-          !get_u64(r, member(r, e, "revenue_items"), CMAX,
-                   &re->revenue_items) ||
+          !get_u64s(r, member(r, e, "revenue_cents"), FMI_N_SRC,
+                    (uint64_t)CENTS_MAX, cents) ||
+          !get_u64s(r, member(r, e, "revenue_items"), FMI_N_SRC, CMAX,
+                    re->revenue_items) ||
           !get_u64s(r, member(r, e, "areas"), a->n_area, CMAX,
                     a->reason_areas + (w * a->n_reason + i) * a->n_area))
         return false;
+      for (s = 0; s < FMI_N_SRC; s++) re->revenue_cents[s] = (int64_t)cents[s];
     }
   }
   return true;

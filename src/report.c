@@ -170,10 +170,14 @@ static fm_status build_areas(fmi_report *rep, fm_error *err) {
         ra->revenue_cents += ac->revenue_cents;
       }
     }
+    /* How big the accounts that raise it are, against the typical
+     * account: volume is already in the weighted count. */
     ra->rev_factor = 1.0;
     if (rep->median_revenue_cents > 0 && ra->revenue_cents > 0)
-      ra->rev_factor = 1.0 + log10(1.0 + (double)ra->revenue_cents /
-                                             rep->median_revenue_cents);
+      ra->rev_factor =
+          1.0 + log10(1.0 + (double)ra->revenue_cents /
+                                (double)ra->accounts_with_revenue /
+                                rep->median_revenue_cents);
     ra->priority = ra->weighted * (1.0 + ra->neg_share) * ra->rev_factor;
     ra->nps_n = npsn;
     if (npsn) {
@@ -242,6 +246,11 @@ static bool overlaps(const char *x, const char *y) {
   return false;
 }
 
+static int cmp_size(const void *x, const void *y) {
+  size_t a = *(const size_t *)x, b = *(const size_t *)y;
+  return a < b ? -1 : a > b;
+}
+
 /* Chooses up to `cap` candidates from c[0..n) (best first) whose phrases
  * do not overlap: a phrase inside one already chosen is skipped, and a
  * longer phrase holding a chosen one replaces it when it covers at least
@@ -254,7 +263,8 @@ static size_t choose(const cand *c, size_t n, size_t cap,
     size_t hit = SIZE_MAX, hits = 0;
     if (!(c[i].z > 0)) break;
     for (k = 0; k < m; k++)
-      if (overlaps(c[out[k]].p->stems, c[i].p->stems)) {
+      if (overlaps(c[out[k]].p->stems, c[i].p->stems) ||
+          overlaps(c[out[k]].p->surface, c[i].p->surface)) {
         hit = k;
         hits++;
       }
@@ -266,6 +276,8 @@ static size_t choose(const cand *c, size_t n, size_t cap,
         cnt(&c[i]) * 4 >= cnt(&c[out[hit]]) * 3)
       out[hit] = i;
   }
+  /* best first again: a replacement sits where the phrase it replaced was */
+  qsort(out, m, sizeof *out, cmp_size);
   return m;
 }
 
@@ -286,23 +298,43 @@ static bool has_phrase(const char *terms, const char *stems) {
   return false;
 }
 
+/* A verbatim's gist: its first 48 letters and digits, lower-cased, so the
+ * same sentence sent twice (or with a typo fixed) is quoted once. */
+static uint64_t gist(const char *t) {
+  char buf[48];
+  size_t n = 0;
+  for (; *t && n < sizeof buf; t++) {
+    unsigned char c = (unsigned char)*t;
+    if (c >= 'A' && c <= 'Z') buf[n++] = (char)(c - 'A' + 'a');
+    else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80)
+      buf[n++] = (char)c;
+  }
+  return fmi_hash64(buf, n);
+}
+
 /* Verbatims: the clearest exemplars holding the phrase, one per account
- * first (unknown accounts count as distinct), then the rest. */
+ * first (unknown accounts count as distinct), then the rest; never two
+ * with the same gist. */
 static void pick_verbatims(const fmi_report *rep, const fmi_agg_reservoir *res,
                            fmi_rep_phrase *ph) {
   size_t i, j, pass, want = rep->opts.verbatims;
+  uint64_t sig[FMI_MAX_VERBATIMS];
   if (want > FMI_MAX_VERBATIMS) want = FMI_MAX_VERBATIMS;
   for (pass = 0; pass < 2 && ph->n_verbatims < want; pass++) {
     for (i = 0; i < res->n && ph->n_verbatims < want; i++) {
       const fmi_agg_kept *k = &res->items[i];
-      bool taken = false, same_account = false;
+      bool skip = false;
+      uint64_t g;
       if (!has_phrase(k->terms, ph->p->stems)) continue;
-      for (j = 0; j < ph->n_verbatims; j++) {
-        if (ph->verbatims[j] == k) taken = true;
-        if (k->account[0] && !strcmp(ph->verbatims[j]->account, k->account))
-          same_account = true;
+      g = gist(k->text);
+      for (j = 0; j < ph->n_verbatims && !skip; j++) {
+        if (ph->verbatims[j] == k || sig[j] == g) skip = true;
+        if (pass == 0 && k->account[0] &&
+            !strcmp(ph->verbatims[j]->account, k->account))
+          skip = true;
       }
-      if (taken || (pass == 0 && same_account)) continue;
+      if (skip) continue;
+      sig[ph->n_verbatims] = g;
       ph->verbatims[ph->n_verbatims++] = k;
     }
   }
@@ -334,9 +366,10 @@ static fm_status build_requirements(fmi_report *rep, fm_error *err) {
   for (i = 0; i < n; i++) {
     double yi = (double)c[i].r->df, ni = area_total[c[i].r->area];
     double yj = (double)(c[i].total - c[i].r->df), nj = N - ni;
-    double aw = FMI_PRIOR_MASS * (double)c[i].total / N;
+    /* The prior is the phrase's count over all areas (alpha_0 = N): the
+     * data's own background, as in tidylo's empirical Bayes version. */
     c[i].z = c[i].p && c[i].r->df >= FMI_MIN_PHRASE_COUNT
-                 ? fmi_log_odds_z(yi, ni, yj, nj, aw, FMI_PRIOR_MASS)
+                 ? fmi_log_odds_z(yi, ni, yj, nj, (double)c[i].total, N)
                  : 0;
   }
   qsort(c, n, sizeof *c, cmp_cand); /* by area, then z */
@@ -365,6 +398,8 @@ static fm_status build_requirements(fmi_report *rep, fm_error *err) {
         double est = (FMI_ACC_K - 1) * 4294967296.0 /
                      ((double)cj->r->acc[FMI_ACC_K - 1] + 1.0);
         ph->accounts = est > FMI_ACC_K ? (uint64_t)llround(est) : FMI_ACC_K;
+        /* never more accounts than items */
+        if (ph->accounts > ph->count) ph->accounts = ph->count;
         ph->accounts_estimated = 1;
       }
       pick_verbatims(rep, &a->exemplars[ra->label], ph);
@@ -402,8 +437,7 @@ static fm_status build_emerging(fmi_report *rep, fm_error *err) {
     double yi = (double)p->df[FMI_CUR], yj = (double)p->df[FMI_PREV];
     double z;
     if (p->df[FMI_CUR] < FMI_MIN_EMERGING_COUNT) continue;
-    z = fmi_log_odds_z(yi, ni, yj, nj,
-                       FMI_PRIOR_MASS * (yi + yj) / (ni + nj), FMI_PRIOR_MASS);
+    z = fmi_log_odds_z(yi, ni, yj, nj, yi + yj, ni + nj);
     if (!(z >= rep->z_crit)) continue;
     c[n].p = p;
     c[n].z = z;
@@ -433,8 +467,14 @@ static fm_status build_emerging(fmi_report *rep, fm_error *err) {
 
 static int cmp_reason(const void *x, const void *y) {
   const fmi_rep_reason *a = x, *b = y;
-  if (a->revenue_cents != b->revenue_cents)
-    return a->revenue_cents > b->revenue_cents ? -1 : 1;
+  size_t s;
+  static const unsigned order[] = {FMI_SRC_CHURN, FMI_SRC_LOST_DEAL,
+                                   FMI_SRC_TICKET, FMI_SRC_NPS, FMI_SRC_OTHER};
+  for (s = 0; s < FMI_N_SRC; s++) {
+    unsigned k = order[s];
+    if (a->revenue_cents[k] != b->revenue_cents[k])
+      return a->revenue_cents[k] > b->revenue_cents[k] ? -1 : 1;
+  }
   if (a->count != b->count) return a->count > b->count ? -1 : 1;
   return a->label < b->label ? -1 : a->label > b->label;
 }
@@ -461,7 +501,10 @@ static fm_status build_reasons(fmi_report *rep, fm_error *err) {
     }
     rr->revenue_cents = c->revenue_cents;
     rr->revenue_items = c->revenue_items;
-    rep->reason_revenue_cents += c->revenue_cents;
+    for (k = 0; k < FMI_N_SRC; k++) {
+      int64_t v = c->revenue_cents[k], *tot = &rep->reason_revenue_cents[k];
+      *tot = *tot > INT64_MAX - v ? INT64_MAX : *tot + v;
+    }
     /* The areas it cites most (ties: taxonomy order). */
     for (k = 0; k < a->n_area; k++) {
       size_t last;
@@ -494,6 +537,7 @@ void fmi_report_free(fmi_report *rep) {
   fmi_free(rep->reasons);
   fmi_free(rep->emerging);
   fmi_free(rep->review_by_head);
+  fmi_free(rep->tagged_by_head);
   memset(rep, 0, sizeof *rep);
 }
 
@@ -562,14 +606,19 @@ fm_status fmi_report_build(const fm_agg *a, const fm_report_opts *in,
   }
   for (i = 0; i < a->n_langs; i++) rep->review_any += a->langs[i].review_any[FMI_CUR];
   rep->review_by_head = fmi_calloc(a->n_heads, sizeof *rep->review_by_head);
-  if (!rep->review_by_head) {
+  rep->tagged_by_head = fmi_calloc(a->n_heads, sizeof *rep->tagged_by_head);
+  if (!rep->review_by_head || !rep->tagged_by_head) {
     st = fmi_fail(err, FM_ENOMEM, "out of memory");
     goto fail;
   }
   for (h = 0; h < a->n_heads; h++)
     for (i = 0; i < a->heads[h].n_labels; i++)
+    {
       rep->review_by_head[h] +=
           a->label_review[FMI_CUR * a->n_labels + a->heads[h].base + i];
+      rep->tagged_by_head[h] +=
+          a->label_count[FMI_CUR * a->n_labels + a->heads[h].base + i];
+    }
   if ((st = build_areas(rep, err)) != FM_OK ||
       (st = build_requirements(rep, err)) != FM_OK ||
       (st = build_emerging(rep, err)) != FM_OK ||

@@ -11,7 +11,6 @@
 #include "out.h"
 
 #define FMI_MAX_VERBATIMS 5
-#define FMI_PRIOR_MASS 500.0 /* alpha_0 of the log-odds prior */
 #define FMI_MIN_PHRASE_COUNT 2
 #define FMI_MIN_EMERGING_COUNT 3
 #define FMI_REASON_TOP_AREAS 3
@@ -60,8 +59,9 @@ typedef struct fmi_rep_reason {
   const char *name;
   uint64_t count, prev;
   const uint64_t *sources;  /* FMI_N_SRC, the period */
-  int64_t revenue_cents;
-  uint64_t revenue_items;
+  const int64_t *revenue_cents;   /* FMI_N_SRC: churned MRR, lost deal
+                                     value, ... are kept apart */
+  const uint64_t *revenue_items;  /* FMI_N_SRC */
   size_t top_area[FMI_REASON_TOP_AREAS];
   uint64_t top_count[FMI_REASON_TOP_AREAS];
   size_t n_top;
@@ -88,11 +88,12 @@ typedef struct fmi_report {
   size_t n_areas;
   fmi_rep_reason *reasons;  /* by revenue, then count */
   size_t n_reasons;
-  int64_t reason_revenue_cents;
+  int64_t reason_revenue_cents[FMI_N_SRC];
   fmi_rep_phrase *emerging;
   size_t n_emerging;
   uint64_t *review_by_head; /* n_heads: items of the period below
                                confidence per head */
+  uint64_t *tagged_by_head; /* n_heads: items of the period tagged */
 } fmi_report;
 
 fm_status fmi_report_build(const fm_agg *agg, const fm_report_opts *opts,

@@ -292,42 +292,60 @@ static void chart_impact(const fmi_report *rep, fmi_out *o) {
   fmi_out_s(o, "</svg>\n");
 }
 
-/* Churn and lost-deal reasons by revenue (by count when no revenue). */
+/* Churn and lost-deal reasons by revenue: churned MRR and lost deal value
+ * side by side, each on its own scale (they are different money); by
+ * count when no revenue is known. */
 static void chart_reasons(const fmi_report *rep, fmi_out *o) {
-  size_t i, n = 0, row = 0;
-  double max = 0, W = 720, L = 190, B = 420, RH = 22;
-  int by_rev = rep->reason_revenue_cents > 0;
+  size_t i, n = 0, row = 0, p;
+  double max[2] = {0, 0}, W = 720, L = 170, B = 230, RH = 22, top = 22;
+  static const unsigned src[2] = {FMI_SRC_CHURN, FMI_SRC_LOST_DEAL};
+  static const char *const head[2] = {"churned revenue", "lost deal value"};
+  static const char *const color[2] = {"#8e44ad", "#d35400"};
+  int by_rev[2];
   char num[48];
+  for (p = 0; p < 2; p++)
+    by_rev[p] = rep->reason_revenue_cents[src[p]] > 0;
   for (i = 0; i < rep->n_reasons; i++) {
     const fmi_rep_reason *rr = &rep->reasons[i];
-    double v = by_rev ? (double)rr->revenue_cents : (double)rr->count;
     if (!rr->count) continue;
     n++;
-    if (v > max) max = v;
+    for (p = 0; p < 2; p++) {
+      double v = by_rev[p] ? (double)rr->revenue_cents[src[p]]
+                           : (double)rr->sources[src[p]];
+      if (v > max[p]) max[p] = v;
+    }
   }
-  if (!n || !(max > 0)) return;
-  svg_open(o, W, RH * (double)n + 8,
-           by_rev ? "Churn and lost-deal reasons by revenue"
-                  : "Churn and lost-deal reasons by count");
+  if (!n) return;
+  svg_open(o, W, top + RH * (double)n + 8,
+           "Churn and lost-deal reasons: churned revenue and lost deal value");
+  for (p = 0; p < 2; p++)
+    text_at(o, L + (double)p * (B + 45), 14, "start",
+            by_rev[p] ? head[p] : (p ? "lost deals" : "churned accounts"));
+  fmi_out_c(o, '\n');
   for (i = 0; i < rep->n_reasons; i++) {
     const fmi_rep_reason *rr = &rep->reasons[i];
-    double y = 4 + RH * (double)row, v, w;
+    double y = top + RH * (double)row;
     if (!rr->count) continue;
     row++;
-    v = by_rev ? (double)rr->revenue_cents : (double)rr->count;
-    w = v / max * B;
     text_at(o, L - 8, y + 15, "end", rr->name);
-    rect(o, L, y + 3, w, RH - 6, "#8e44ad");
-    if (by_rev) {
-      fmi_out tmp;
-      memset(&tmp, 0, sizeof tmp);
-      fmi_rep_money(&tmp, rr->revenue_cents);
-      snprintf(num, sizeof num, "%s", tmp.b.data ? tmp.b.data : "");
-      fmi_out_free(&tmp);
-    } else {
-      snprintf(num, sizeof num, "%llu", (unsigned long long)rr->count);
+    for (p = 0; p < 2; p++) {
+      double x0 = L + (double)p * (B + 45);
+      double v = by_rev[p] ? (double)rr->revenue_cents[src[p]]
+                           : (double)rr->sources[src[p]];
+      double w = max[p] > 0 ? v / max[p] * (B - 60) : 0;
+      rect(o, x0, y + 3, w, RH - 6, color[p]);
+      if (by_rev[p]) {
+        fmi_out tmp;
+        memset(&tmp, 0, sizeof tmp);
+        fmi_rep_money(&tmp, rr->revenue_cents[src[p]]);
+        snprintf(num, sizeof num, "%s", tmp.b.data ? tmp.b.data : "");
+        fmi_out_free(&tmp);
+      } else {
+        snprintf(num, sizeof num, "%llu",
+                 (unsigned long long)rr->sources[src[p]]);
+      }
+      text_at(o, x0 + w + 4, y + 15, "start", num);
     }
-    text_at(o, L + w + 6, y + 15, "start", num);
     fmi_out_c(o, '\n');
   }
   fmi_out_s(o, "</svg>\n");
@@ -379,8 +397,25 @@ static void summary(const fmi_report *rep, fmi_out *o) {
   else
     fmi_out_s(o, "&ndash;");
   fmi_out_s(o, "</b>negative</div>");
-  card_u64(o, "tagged with confidence", rep->items[FMI_CUR] - rep->review_any);
-  card_u64(o, "need review", rep->review_any);
+  card_u64(o, "tagged with confidence (every head)",
+           rep->items[FMI_CUR] - rep->review_any);
+  card_u64(o, "need review (some head)", rep->review_any);
+  {
+    size_t hh;
+    for (hh = 0; hh < a->n_heads; hh++) {
+      uint64_t t = rep->tagged_by_head[hh], r = rep->review_by_head[hh];
+      if (!t) continue;
+      fmi_out_s(o, "<div class=\"card\"><b>");
+      pct(o, (double)(t - r) / (double)t);
+      fmi_out_s(o, "</b>");
+      h(o, a->heads[hh].name);
+      fmi_out_s(o, " tags confident <span class=\"src\">(");
+      fmi_out_u64(o, t - r);
+      fmi_out_s(o, " of ");
+      fmi_out_u64(o, t);
+      fmi_out_s(o, ")</span></div>");
+    }
+  }
   card_u64(o, "accounts", rep->accounts);
   fmi_out_s(o, "<div class=\"card\"><b>");
   fmi_rep_money(o, rep->revenue_cents);
@@ -434,8 +469,8 @@ static void method(const fmi_report *rep, fmi_out *o) {
   fmi_out_dbl(o, (double)a->weight_milli[FMI_SRC_TICKET] / 1000.0, 1);
   fmi_out_s(o, ", other ");
   fmi_out_dbl(o, (double)a->weight_milli[FMI_SRC_OTHER] / 1000.0, 1);
-  fmi_out_s(o, ". Revenue factor = 1 + log<sub>10</sub>(1 + revenue of the "
-               "area's accounts / median account revenue");
+  fmi_out_s(o, ". Revenue factor = 1 + log<sub>10</sub>(1 + revenue per "
+               "account that raised it / median account revenue");
   if (rep->median_revenue_cents > 0) {
     fmi_out_s(o, " (");
     fmi_rep_money(o, (int64_t)(rep->median_revenue_cents + 0.5));
@@ -680,12 +715,14 @@ static void reasons(const fmi_report *rep, fmi_out *o) {
   fmi_out_s(o, "<section id=\"reasons\"><h2>Churn and lost-deal "
                "reasons</h2>\n");
   chart_reasons(rep, o);
-  fmi_out_s(o, "<div class=\"scroll\"><table><thead><tr><th>reason</th><th "
-               "class=\"n\">churn</th><th class=\"n\">lost deals</th><th "
-               "class=\"n\">total</th>");
+  fmi_out_s(o, "<p class=\"note\">Churned revenue is the accounts' monthly "
+               "revenue; lost deal value is the deals' amount. They are kept "
+               "apart.</p>\n<div class=\"scroll\"><table><thead><tr><th>"
+               "reason</th><th class=\"n\">churn</th><th class=\"n\">churned "
+               "revenue</th><th class=\"n\">lost deals</th><th class=\"n\">"
+               "lost deal value</th>");
   if (a->compare) fmi_out_s(o, "<th class=\"n\">previous</th>");
-  fmi_out_s(o, "<th class=\"n\">revenue</th><th>areas cited</th></tr>"
-               "</thead><tbody>\n");
+  fmi_out_s(o, "<th>areas cited</th></tr></thead><tbody>\n");
   for (i = 0; i < rep->n_reasons; i++) {
     const fmi_rep_reason *rr = &rep->reasons[i];
     if (!rr->count && !rr->prev) continue;
@@ -693,12 +730,15 @@ static void reasons(const fmi_report *rep, fmi_out *o) {
     h(o, rr->name);
     fmi_out_s(o, "</td>");
     num_td(o, rr->sources[FMI_SRC_CHURN]);
-    num_td(o, rr->sources[FMI_SRC_LOST_DEAL]);
-    num_td(o, rr->count);
-    if (a->compare) num_td(o, rr->prev);
     fmi_out_s(o, "<td class=\"n\">");
-    fmi_rep_money(o, rr->revenue_cents);
-    fmi_out_s(o, "</td><td>");
+    fmi_rep_money(o, rr->revenue_cents[FMI_SRC_CHURN]);
+    fmi_out_s(o, "</td>");
+    num_td(o, rr->sources[FMI_SRC_LOST_DEAL]);
+    fmi_out_s(o, "<td class=\"n\">");
+    fmi_rep_money(o, rr->revenue_cents[FMI_SRC_LOST_DEAL]);
+    fmi_out_s(o, "</td>");
+    if (a->compare) num_td(o, rr->prev);
+    fmi_out_s(o, "<td>");
     for (k = 0; k < rr->n_top; k++) {
       if (k) fmi_out_s(o, ", ");
       h(o, a->heads[a->h_area].labels[rr->top_area[k]]);
@@ -709,8 +749,10 @@ static void reasons(const fmi_report *rep, fmi_out *o) {
     if (!rr->n_top) fmi_out_s(o, "&ndash;");
     fmi_out_s(o, "</td></tr>\n");
   }
-  fmi_out_s(o, "</tbody></table></div><p>Total revenue: ");
-  fmi_rep_money(o, rep->reason_revenue_cents);
+  fmi_out_s(o, "</tbody></table></div><p>Churned revenue: ");
+  fmi_rep_money(o, rep->reason_revenue_cents[FMI_SRC_CHURN]);
+  fmi_out_s(o, "; lost deal value: ");
+  fmi_rep_money(o, rep->reason_revenue_cents[FMI_SRC_LOST_DEAL]);
   fmi_out_s(o, "</p></section>\n");
 }
 

@@ -340,8 +340,9 @@ fm_status fmi_report_json(const fmi_report *rep, fmi_out *o) {
   fmi_out_dbl(o, (double)a->weight_milli[FMI_N_SRC] / 1000.0, 3);
   fmi_out_s(o, "},");
   key(o, "revenue_factor");
-  fmi_out_json_cstr(o, "1 + log10(1 + area revenue / median account "
-                       "revenue); 1 when no revenue is known");
+  fmi_out_json_cstr(o, "1 + log10(1 + revenue per account of the area / "
+                       "median account revenue); 1 when no revenue is "
+                       "known");
   fmi_out_c(o, ',');
   key(o, "median_account_revenue");
   fmi_out_dbl(o, rep->median_revenue_cents / 100.0, 2);
@@ -361,8 +362,9 @@ fm_status fmi_report_json(const fmi_report *rep, fmi_out *o) {
   fmi_out_json_cstr(o, "weighted log-odds, informative Dirichlet prior "
                        "(Monroe, Colaresi & Quinn 2008)");
   fmi_out_c(o, ',');
-  key(o, "prior_mass");
-  fmi_out_dbl(o, FMI_PRIOR_MASS, 1);
+  key(o, "prior");
+  fmi_out_json_cstr(o, "the phrase's count in both groups (alpha_0 = all "
+                       "counts)");
   fmi_out_c(o, ',');
   key(o, "z_threshold");
   fmi_out_dbl(o, rep->z_crit, 3);
@@ -403,6 +405,20 @@ fm_status fmi_report_json(const fmi_report *rep, fmi_out *o) {
   key(o, "needs_review");
   fmi_out_u64(o, rep->review_any);
   fmi_out_c(o, ',');
+  key(o, "heads");
+  fmi_out_c(o, '{');
+  for (h = 0; h < a->n_heads; h++) {
+    if (h) fmi_out_c(o, ',');
+    key(o, a->heads[h].name);
+    fmi_out_c(o, '{');
+    key(o, "tagged");
+    fmi_out_u64(o, rep->tagged_by_head[h]);
+    fmi_out_c(o, ',');
+    key(o, "needs_review");
+    fmi_out_u64(o, rep->review_by_head[h]);
+    fmi_out_c(o, '}');
+  }
+  fmi_out_s(o, "},");
   key(o, "accounts");
   fmi_out_u64(o, rep->accounts);
   fmi_out_c(o, ',');
@@ -459,11 +475,16 @@ fm_status fmi_report_json(const fmi_report *rep, fmi_out *o) {
     key(o, "by_source");
     sources_obj(o, rr->sources);
     fmi_out_c(o, ',');
-    key(o, "revenue");
-    money(o, rr->revenue_cents);
-    fmi_out_c(o, ',');
+    key(o, "revenue_by_source");
+    fmi_out_c(o, '{');
+    for (s = 0; s < FMI_N_SRC; s++) {
+      if (s) fmi_out_c(o, ',');
+      key(o, fmi_agg_source_names[s]);
+      money(o, rr->revenue_cents[s]);
+    }
+    fmi_out_s(o, "},");
     key(o, "items_with_revenue");
-    fmi_out_u64(o, rr->revenue_items);
+    sources_obj(o, rr->revenue_items);
     fmi_out_c(o, ',');
     key(o, "areas");
     fmi_out_c(o, '[');

@@ -142,7 +142,7 @@ static void summary(const fmi_report *rep, fmi_out *o) {
   else
     fmi_out_s(o, "-");
   fmi_out_s(o, a->compare ? " | | |\n" : " |\n");
-  fmi_out_s(o, "| Tagged with confidence | ");
+  fmi_out_s(o, "| Tagged with confidence, every head | ");
   fmi_out_u64(o, rep->items[FMI_CUR] - rep->review_any);
   if (rep->items[FMI_CUR]) {
     fmi_out_s(o, " (");
@@ -151,7 +151,24 @@ static void summary(const fmi_report *rep, fmi_out *o) {
     fmi_out_c(o, ')');
   }
   fmi_out_s(o, a->compare ? " | | |\n" : " |\n");
-  fmi_out_s(o, "| Needs review | ");
+  {
+    size_t hh;
+    for (hh = 0; hh < a->n_heads; hh++) {
+      uint64_t t = rep->tagged_by_head[hh], r = rep->review_by_head[hh];
+      if (!t) continue;
+      fmi_out_s(o, "| \xE2\x80\x83");
+      md_s(o, a->heads[hh].name);
+      fmi_out_s(o, " | ");
+      fmi_out_u64(o, t - r);
+      fmi_out_s(o, " of ");
+      fmi_out_u64(o, t);
+      fmi_out_s(o, " (");
+      pct(o, (double)(t - r) / (double)t);
+      fmi_out_c(o, ')');
+      fmi_out_s(o, a->compare ? " | | |\n" : " |\n");
+    }
+  }
+  fmi_out_s(o, "| Needs review, some head | ");
   fmi_out_u64(o, rep->review_any);
   fmi_out_s(o, a->compare ? " | | |\n" : " |\n");
   fmi_out_s(o, "| Accounts | ");
@@ -218,8 +235,8 @@ static void method(const fmi_report *rep, fmi_out *o) {
   fmi_out_dbl(o, (double)a->weight_milli[FMI_SRC_TICKET] / 1000.0, 1);
   fmi_out_s(o, ", other ");
   fmi_out_dbl(o, (double)a->weight_milli[FMI_SRC_OTHER] / 1000.0, 1);
-  fmi_out_s(o, ". Revenue factor = 1 + log10(1 + revenue of the area's "
-               "accounts / median account revenue");
+  fmi_out_s(o, ". Revenue factor = 1 + log10(1 + revenue per account "
+               "that raised it / median account revenue");
   if (rep->median_revenue_cents > 0) {
     fmi_out_s(o, " (");
     fmi_rep_money(o, (int64_t)(rep->median_revenue_cents + 0.5));
@@ -415,12 +432,14 @@ static void reasons(const fmi_report *rep, fmi_out *o) {
   const fm_agg *a = rep->agg;
   size_t i, k;
   if (!rep->n_reasons) return;
-  fmi_out_s(o, "## Churn and lost-deal reasons\n\n| reason | churn | lost "
-               "deals | total |");
+  fmi_out_s(o, "## Churn and lost-deal reasons\n\nChurned revenue is the "
+               "accounts' monthly revenue; lost deal value is the deals' "
+               "amount. They are kept apart.\n\n| reason | churn | churned "
+               "revenue | lost deals | lost deal value |");
   if (a->compare) fmi_out_s(o, " previous |");
-  fmi_out_s(o, " revenue | areas cited |\n|---|---:|---:|---:|");
+  fmi_out_s(o, " areas cited |\n|---|---:|---:|---:|---:|");
   if (a->compare) fmi_out_s(o, "---:|");
-  fmi_out_s(o, "---:|---|\n");
+  fmi_out_s(o, "---|\n");
   for (i = 0; i < rep->n_reasons; i++) {
     const fmi_rep_reason *rr = &rep->reasons[i];
     if (!rr->count && !rr->prev) continue;
@@ -429,15 +448,15 @@ static void reasons(const fmi_report *rep, fmi_out *o) {
     fmi_out_s(o, " | ");
     fmi_out_u64(o, rr->sources[FMI_SRC_CHURN]);
     fmi_out_s(o, " | ");
+    fmi_rep_money(o, rr->revenue_cents[FMI_SRC_CHURN]);
+    fmi_out_s(o, " | ");
     fmi_out_u64(o, rr->sources[FMI_SRC_LOST_DEAL]);
     fmi_out_s(o, " | ");
-    fmi_out_u64(o, rr->count);
+    fmi_rep_money(o, rr->revenue_cents[FMI_SRC_LOST_DEAL]);
     if (a->compare) {
       fmi_out_s(o, " | ");
       fmi_out_u64(o, rr->prev);
     }
-    fmi_out_s(o, " | ");
-    fmi_rep_money(o, rr->revenue_cents);
     fmi_out_s(o, " | ");
     for (k = 0; k < rr->n_top; k++) {
       if (k) fmi_out_s(o, ", ");
@@ -449,8 +468,10 @@ static void reasons(const fmi_report *rep, fmi_out *o) {
     if (!rr->n_top) fmi_out_c(o, '-');
     fmi_out_s(o, " |\n");
   }
-  fmi_out_s(o, "\nTotal revenue: ");
-  fmi_rep_money(o, rep->reason_revenue_cents);
+  fmi_out_s(o, "\nChurned revenue: ");
+  fmi_rep_money(o, rep->reason_revenue_cents[FMI_SRC_CHURN]);
+  fmi_out_s(o, "; lost deal value: ");
+  fmi_rep_money(o, rep->reason_revenue_cents[FMI_SRC_LOST_DEAL]);
   fmi_out_s(o, "\n\n");
 }
 
