@@ -10,6 +10,10 @@
  *
  *   langid_eval [--datasets DIR] [--corpora DIR] [--errors N]
  *
+ * It also times fmi_langid alone (CPU time, LANGID_REPEAT calls per text
+ * on the normalized, segmented text, so caches are warm as they are in the
+ * pipeline) and prints its throughput per language.
+ *
  * A wrong row is also counted as "label suspect" when the text has at
  * least SUSPECT_MIN stopword tokens of the language found and
  * SUSPECT_RATIO times as many as of the labeled language (a few words like
@@ -20,6 +24,7 @@
  */
 #include "feedmine.h"
 #include "lang.h"
+#include "segment.h"
 
 #include <csv.h>
 #include <dirent.h>
@@ -30,6 +35,7 @@
 
 #define MAX_LANGS 32
 #define MAX_GROUPS 64
+#define LANGID_REPEAT 10
 #define SUSPECT_MIN 5
 #define SUSPECT_RATIO 3
 
@@ -52,11 +58,15 @@ typedef struct cell {
   char source[96];
   char lang[8];
   long rows, correct, und, suspect;
+  double id_seconds; /* fmi_langid alone, LANGID_REPEAT calls per text */
+  size_t id_bytes;
   long got[MAX_LANGS]; /* by index into langs[] */
 } cell;
 
 typedef struct eval {
   fm_tagger *tagger;
+  fmi_segmenter *seg;
+  fmi_arena arena;
   char langs[MAX_LANGS][8];
   int nlangs;
   cell cells[MAX_GROUPS];
@@ -106,6 +116,38 @@ static double now(void) {
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* CPU time: the machine is shared, wall time would count others' work. */
+static double cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Times fmi_langid alone on the normalized, segmented text. */
+static void time_langid(eval *e, cell *c, const fm_analysis *an) {
+  fmi_seg *segs;
+  size_t nseg, i;
+  fm_error err;
+  const char *got = NULL;
+  double t0;
+  fmi_arena_reset(&e->arena);
+  if (fmi_segment(e->seg, an->normalized, an->normalized_len, true,
+                  &e->arena, &segs, &nseg, &err) != FM_OK) {
+    fprintf(stderr, "langid_eval: segment: %s\n", err.msg);
+    exit(1);
+  }
+  t0 = cpu_now();
+  for (i = 0; i < LANGID_REPEAT; i++)
+    got = fmi_langid(an->normalized, an->normalized_len, segs, nseg);
+  c->id_seconds += cpu_now() - t0;
+  c->id_bytes += an->normalized_len * LANGID_REPEAT;
+  if (strcmp(got, an->lang) != 0) {
+    fprintf(stderr, "langid_eval: fmi_langid gave %s, the pipeline %s\n",
+            got, an->lang);
+    exit(1);
+  }
+}
+
 /* Stopword tokens of `lang` among the analysis' words. */
 static long stopword_tokens(const fm_analysis *an, const char *lang) {
   size_t i;
@@ -130,6 +172,7 @@ static void eval_row(eval *e, const char *text, size_t len, const char *lang) {
     exit(1);
   }
   c = cell_for(e, e->source, lang);
+  time_langid(e, c, an);
   c->rows++;
   c->got[lang_index(e, an->lang)]++;
   if (strcmp(an->lang, lang) == 0) {
@@ -250,6 +293,8 @@ static void totals(eval *e, int from, int to, const char *name) {
     t->correct += src->correct;
     t->und += src->und;
     t->suspect += src->suspect;
+    t->id_seconds += src->id_seconds;
+    t->id_bytes += src->id_bytes;
     for (j = 0; j < MAX_LANGS; j++) t->got[j] += src->got[j];
   }
   print_cells(e, start, e->ncells);
@@ -280,10 +325,12 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (fm_tagger_new(NULL, NULL, &e.tagger, &err) != FM_OK) {
+  if (fm_tagger_new(NULL, NULL, &e.tagger, &err) != FM_OK ||
+      fmi_segmenter_new(&e.seg, &err) != FM_OK) {
     fprintf(stderr, "langid_eval: %s\n", err.msg);
     return 1;
   }
+  fmi_arena_init(&e.arena, 0);
   lang_index(&e, "und");
 
   printf("%-38s %-4s %7s %7s %8s %5s %7s %8s  %s\n", "source", "lang", "rows",
@@ -324,8 +371,21 @@ int main(int argc, char **argv) {
     printf("\nper language, datasets and corpus test rows:\n");
     totals(&e, 0, end, "TOTAL all");
   }
-  printf("\npipeline time %.2f s for %.1f MB (%.1f MB/s)\n", e.seconds,
-         e.bytes / 1e6, e.seconds > 0 ? e.bytes / 1e6 / e.seconds : 0.0);
+  printf("\nfmi_langid alone (CPU time, warm, on normalized text):\n");
+  for (i = 0; i < e.ncells; i++) {
+    cell *c = &e.cells[i];
+    if (strcmp(c->source, "TOTAL datasets") != 0 || c->id_seconds <= 0)
+      continue;
+    printf("  %-4s %8.0f MB/s %8.2f us/text\n", c->lang,
+           c->id_bytes / 1e6 / c->id_seconds,
+           c->id_seconds / (double)c->rows / LANGID_REPEAT * 1e6);
+  }
+  printf("\nwhole pipeline (wall time, includes the machine's other load): "
+         "%.2f s for %.1f MB (%.1f MB/s)\n",
+         e.seconds, e.bytes / 1e6,
+         e.seconds > 0 ? e.bytes / 1e6 / e.seconds : 0.0);
+  fmi_arena_free(&e.arena);
+  fmi_segmenter_free(e.seg);
   fm_tagger_free(e.tagger);
   return 0;
 }
