@@ -104,17 +104,20 @@ static const char css[] =
     ".area{border-top:1px solid var(--line);padding-top:.3em}\n"
     "svg{max-width:100%;height:auto}\nsvg text{font:12px sans-serif;"
     "fill:var(--ink)}\n"
+    ".chart{overflow-x:auto}.chart svg{min-width:560px}\n"
+    "li{overflow-wrap:anywhere}\n"
     "td.t{overflow-wrap:anywhere;min-width:16em}\n"
     "@media (max-width:600px){body{padding:8px;font-size:14px}"
     ".card{min-width:45%}}\n"
     "@media print{body{max-width:none;padding:0;font-size:10.5pt}"
     "h2,h3{break-after:avoid}tr,blockquote,li,svg,.card{break-inside:avoid}"
-    ".scroll{overflow:visible}th{background:none}.card{background:none}}\n";
+    ".scroll,.chart{overflow:visible}.chart svg{min-width:0}"
+    "th{background:none}.card{background:none}}\n";
 
 /* ---- charts ------------------------------------------------------------- */
 
 static void svg_open(fmi_out *o, double w, double hgt, const char *label) {
-  fmi_out_s(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ");
+  fmi_out_s(o, "<div class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ");
   fmi_out_dbl(o, w, 0);
   fmi_out_c(o, ' ');
   fmi_out_dbl(o, hgt, 0);
@@ -206,7 +209,7 @@ static void chart_priority(const fmi_report *rep, fmi_out *o) {
     text_at(o, L + w + 6, y + 16, "start", num);
     fmi_out_c(o, '\n');
   }
-  fmi_out_s(o, "</svg>\n");
+  fmi_out_s(o, "</svg></div>\n");
 }
 
 /* A sparkline of an area's counts: the previous period in grey, this one
@@ -289,7 +292,7 @@ static void chart_impact(const fmi_report *rep, fmi_out *o) {
             ra->impact < 0 ? "end" : "start", num);
     fmi_out_c(o, '\n');
   }
-  fmi_out_s(o, "</svg>\n");
+  fmi_out_s(o, "</svg></div>\n");
 }
 
 /* Churn and lost-deal reasons by revenue: churned MRR and lost deal value
@@ -348,7 +351,7 @@ static void chart_reasons(const fmi_report *rep, fmi_out *o) {
     }
     fmi_out_c(o, '\n');
   }
-  fmi_out_s(o, "</svg>\n");
+  fmi_out_s(o, "</svg></div>\n");
 }
 
 /* ---- sections ------------------------------------------------------------ */

@@ -522,6 +522,16 @@ static int is_tagged(const fm_record *rec) {
   return fm_record_field(rec, "fm_redacted", NULL) != NULL;
 }
 
+/* "FILE: message" unless the message already names the file. */
+static void warn_source(const source *s, const fm_error *err,
+                        const char *what) {
+  const char *name = s->spool ? "<stdin>" : s->path;
+  if (strstr(err->msg, name))
+    cli_warn("%s (source '%s' %s)", err->msg, s->name, what);
+  else
+    cli_warn("%s: %s (source '%s' %s)", name, err->msg, s->name, what);
+}
+
 /* ---- pass 1: dates (and, without a model, heads) -------------------------- */
 
 static void scan(ctx *c, int want_heads) {
@@ -532,7 +542,7 @@ static void scan(ctx *c, int want_heads) {
     fm_error err;
     if (s->failed) continue;
     if (open_source(c, s, &r, &err) != FM_OK) {
-      cli_warn("%s: %s (source '%s' skipped)", s->path, err.msg, s->name);
+      warn_source(s, &err, "skipped");
       s->failed = 1;
       continue;
     }
@@ -542,7 +552,7 @@ static void scan(ctx *c, int want_heads) {
       if (st == FM_EEOF) break;
       if (st == FM_EPARSE) continue;
       if (st != FM_OK) {
-        cli_warn("%s: %s (source '%s' skipped)", s->path, err.msg, s->name);
+        warn_source(s, &err, "skipped");
         s->failed = 1;
         break;
       }
@@ -698,7 +708,7 @@ static void aggregate(ctx *c) {
     fm_error err;
     if (s->failed) continue;
     if (open_source(c, s, &r, &err) != FM_OK) {
-      cli_warn("%s: %s (source '%s' skipped)", s->path, err.msg, s->name);
+      warn_source(s, &err, "skipped");
       s->failed = 1;
       continue;
     }
@@ -716,7 +726,7 @@ static void aggregate(ctx *c) {
       }
       if (st != FM_OK) {
         c->read--;
-        cli_warn("%s: %s (source '%s' stopped)", s->path, err.msg, s->name);
+        warn_source(s, &err, "stopped");
         s->failed = 1;
         break;
       }
@@ -1022,7 +1032,12 @@ int cmd_report(int argc, char **argv) {
       cli_usage_error("report", "--since wants YYYY-MM-DD, got '%s'", since_s);
     if (until_s && until < 0)
       cli_usage_error("report", "--until wants YYYY-MM-DD, got '%s'", until_s);
-    if (C.n_src && (need_scan || !C.model)) scan(&C, !C.model);
+    if (C.n_src && (need_scan || !C.model)) {
+      size_t nf = 0;
+      scan(&C, !C.model);
+      for (k = 0; k < C.n_src; k++) nf += C.src[k].failed != 0;
+      if (nf == C.n_src && !n_aggs) cli_die(EXIT_IO, "no source could be read");
+    }
     if (since_s && until_s) {
       C.since = since;
       C.until = until + DAY;
