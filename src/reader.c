@@ -44,6 +44,9 @@ static const struct {
     {"language", FMI_F_LANG},      {"plan", FMI_F_SEGMENT},
     {"segment", FMI_F_SEGMENT},    {"tier", FMI_F_SEGMENT},
     {"industry", FMI_F_SEGMENT},
+    /* CRM and billing exports name these differently */
+    {"loss_reason", FMI_F_TEXT},   {"cancellation_reason", FMI_F_TEXT},
+    {"opportunity_id", FMI_F_ID},  {"close_date", FMI_F_DATE},
 };
 
 int fmi_detect_field(const char *name, size_t len, int *prio, bool *subject) {
