@@ -25,12 +25,14 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define BATCH_MAX_BYTES ((size_t)64 << 20) /* record text held per batch */
 #define MAX_THREADS 64
+#define FMI_ACC_MAPS 16 /* column mappings of the accounts table */
 
 /* One record of the batch being processed. Strings live in the batch
  * arena; tagging results in the tagging worker's arena. */
@@ -63,6 +65,12 @@ typedef struct rec {
 } rec;
 
 typedef struct job job;
+
+/* One row of the accounts table: revenue for items that have none. */
+typedef struct account {
+  char *name;
+  double revenue;
+} account;
 
 typedef struct worker {
   job *j;
@@ -101,6 +109,9 @@ struct job {
   /* sources that failed, for the runs log */
   const char **failed;
   size_t n_failed;
+  /* the accounts table: sorted by name, first row of a name wins */
+  struct account *accounts;
+  size_t n_accounts;
   /* reports */
   size_t n_aggs;
   int64_t win_lo, win_hi;
@@ -527,6 +538,121 @@ static fm_status ingest_source(job *j, const fm_batch_source *src) {
   return st;
 }
 
+/* ---- the accounts table -------------------------------------------------- */
+
+static int cmp_account(const void *x, const void *y) {
+  return strcmp(((const account *)x)->name, ((const account *)y)->name);
+}
+
+static const account *find_account(const job *j, const char *name) {
+  account key;
+  if (!j->n_accounts || !name || !*name) return NULL;
+  key.name = (char *)name;
+  return bsearch(&key, j->accounts, j->n_accounts, sizeof key, cmp_account);
+}
+
+/* Reads the accounts table with the export reader: the account column is
+ * the configured one (map = account=COLUMN) or the first of the usual
+ * names present, and it doubles as the reader's text column. A table that
+ * cannot be read counts as a failed source: the reports go on without
+ * it. */
+static fm_status load_accounts(job *j) {
+  static const char *const names[] = {"account", "account_id", "company",
+                                      "customer", "organization",
+                                      "organisation", "name", NULL};
+  const fm_batch_config *cfg = j->cfg;
+  const char *col = NULL;
+  fm_reader *r = NULL;
+  fm_error e;
+  fm_status st = FM_ENOTFOUND;
+  size_t i, k, cap = 0;
+  char map_text[300], map_acc[300];
+  if (!cfg->accounts) return FM_OK;
+  for (i = 0; i < cfg->n_accounts_map; i++)
+    if (!strncmp(cfg->accounts_map[i], "account=", 8))
+      col = cfg->accounts_map[i] + 8;
+  for (k = 0; st == FM_ENOTFOUND && (col ? k < 1 : names[k] != NULL); k++) {
+    fm_reader_opts ro = FM_READER_OPTS_INIT;
+    const char *maps[FMI_ACC_MAPS];
+    size_t n = 0;
+    const char *c = col ? col : names[k];
+    snprintf(map_text, sizeof map_text, "text=%s", c);
+    snprintf(map_acc, sizeof map_acc, "account=%s", c);
+    maps[n++] = map_text;
+    maps[n++] = map_acc;
+    for (i = 0; i < cfg->n_accounts_map && n < FMI_ACC_MAPS; i++)
+      if (strncmp(cfg->accounts_map[i], "account=", 8))
+        maps[n++] = cfg->accounts_map[i];
+    ro.map = maps;
+    ro.n_map = n;
+    ro.format = FM_FORMAT_CSV;
+    st = fm_reader_open(cfg->accounts, &ro, &r, &e);
+  }
+  if (st == FM_ENOMEM)
+    return fmi_fail(j->err, FM_ENOMEM, "out of memory reading %s",
+                    cfg->accounts);
+  if (st != FM_OK) {
+    say(j, "accounts table failed: %s", e.msg);
+    j->stats->sources_failed++;
+    j->failed[j->n_failed++] = "accounts";
+    return FM_OK;
+  }
+  for (;;) {
+    const fm_record *row;
+    st = fm_reader_next(r, &row, &e);
+    if (st == FM_EEOF) {
+      st = FM_OK;
+      break;
+    }
+    if (st == FM_EPARSE) continue; /* a bad row only loses its revenue */
+    if (st != FM_OK) break;
+    if (!row->account[0] || !row->has_revenue) continue;
+    if (j->n_accounts == cap) {
+      account *v;
+      cap = cap ? cap * 2 : 256;
+      v = fmi_realloc(j->accounts, cap * sizeof *v);
+      if (!v) {
+        st = FM_ENOMEM;
+        break;
+      }
+      j->accounts = v;
+    }
+    j->accounts[j->n_accounts].name =
+        fmi_strndup(row->account, strlen(row->account));
+    if (!j->accounts[j->n_accounts].name) {
+      st = FM_ENOMEM;
+      break;
+    }
+    j->accounts[j->n_accounts++].revenue = row->revenue;
+  }
+  fm_reader_free(r);
+  if (st == FM_ENOMEM)
+    return fmi_fail(j->err, FM_ENOMEM, "out of memory reading %s",
+                    cfg->accounts);
+  if (st != FM_OK) {
+    say(j, "accounts table failed: %s", e.msg);
+    j->stats->sources_failed++;
+    j->failed[j->n_failed++] = "accounts";
+  }
+  /* a stable sort keeps the first row of a name first */
+  for (i = 1; i < j->n_accounts; i++) {
+    account a = j->accounts[i];
+    size_t m = i;
+    for (; m > 0 && strcmp(j->accounts[m - 1].name, a.name) > 0; m--)
+      j->accounts[m] = j->accounts[m - 1];
+    j->accounts[m] = a;
+  }
+  for (i = k = 0; i < j->n_accounts; i++) {
+    if (k && !strcmp(j->accounts[k - 1].name, j->accounts[i].name)) {
+      fmi_free(j->accounts[i].name);
+      continue;
+    }
+    j->accounts[k++] = j->accounts[i];
+  }
+  j->n_accounts = k;
+  return FM_OK;
+}
+
 /* ---- re-tagging ------------------------------------------------------------- */
 
 static const fm_batch_source *source_named(job *j, const char *name,
@@ -665,6 +791,13 @@ static void agg_stripe(worker *w) {
     it.account = r->account;
     it.revenue = r->revenue < 0 ? 0 : r->revenue;
     it.has_revenue = r->has_revenue;
+    if (!it.has_revenue) {
+      const account *ac = find_account(j, r->account);
+      if (ac) {
+        it.revenue = ac->revenue < 0 ? 0 : ac->revenue;
+        it.has_revenue = 1;
+      }
+    }
     it.score = r->score;
     it.has_score = r->has_score && r->score >= 0 && r->score <= 10;
     it.lang = r->lang;
@@ -739,6 +872,7 @@ static fm_status write_reports(job *j) {
   int has_dates;
   uint64_t written = 0;
   if (!cfg->n_reports) return FM_OK;
+  if ((st = load_accounts(j)) != FM_OK) return st;
   if ((st = fmi_store_last_date(j->store, &last, &has_dates, j->err)) !=
       FM_OK)
     return st;
@@ -1038,6 +1172,8 @@ static void free_job(job *j) {
   fmi_free(j->recs);
   fmi_arena_free(&j->arena);
   fmi_free(j->failed);
+  for (i = 0; i < j->n_accounts; i++) fmi_free(j->accounts[i].name);
+  fmi_free(j->accounts);
   if (j->rejects) {
     fclose(j->rejects);
     unlink(j->rejects_tmp);
@@ -1078,8 +1214,7 @@ fm_status fm_batch_run(const fm_batch_config *cfg, const fm_batch_opts *opts,
   j.dry = (j.opts.flags & FM_BATCH_DRY_RUN) != 0;
   fmi_arena_init(&j.arena, 0);
   stats.sources = (unsigned)cfg->n_sources;
-  j.failed = fmi_calloc(cfg->n_sources ? cfg->n_sources : 1,
-                        sizeof *j.failed);
+  j.failed = fmi_calloc(cfg->n_sources + 1, sizeof *j.failed);
   if (!j.failed) return fmi_fail(err, FM_ENOMEM, "out of memory");
   /* the model first: a bad model must not touch the store */
   st = fm_model_open(cfg->model, &j.model, err);

@@ -66,6 +66,8 @@ job() {
     echo "[report monthly]"
     echo "period = 30d"
     echo "formats = md json"
+    echo "[accounts]"
+    echo "path = $SRC/corpora/samples/accounts.csv"
     for line in "$@"; do echo "$line"; done
   } >"$d/job.ini"
 }
@@ -217,6 +219,15 @@ run noglob
 expect_eq "glob without match: status" "$status" 1
 expect_grep "glob without match: message" "source ticket failed: no file matches .*in/tickets\*.csv" noglob/.err
 
+# an accounts table that cannot be read: the reports go on without it
+job noacc
+sed -i "s|^path = .*accounts.csv|path = nowhere/accounts.csv|" noacc/job.ini
+night noacc 1
+run noacc
+expect_eq "unreadable accounts table: status" "$status" 1
+expect_grep "unreadable accounts table: message" "accounts table failed: .*nowhere/accounts.csv" noacc/.err
+[ -f noacc/out/weekly.md ] && ok || bad "no reports without the accounts table"
+
 # ---- rejected rows ---------------------------------------------------------------
 job rejects
 night rejects 1
@@ -247,7 +258,7 @@ expect_grep "stale lock: message" "cleared a stale lock left by a job that died 
 job cfg "[source extra]" "pth = x.csv"
 run cfg
 expect_eq "config error: status" "$status" 2
-expect_grep "config error: message" "job.ini:23: \[source extra\] pth: unknown key" cfg/.err
+expect_grep "config error: message" "job.ini:25: \[source extra\] pth: unknown key" cfg/.err
 job dry
 night dry 2
 run dry --dry-run
