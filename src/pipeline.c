@@ -322,11 +322,13 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
                    &nseg, err);
   if (st != FM_OK) return st;
 
-  /* 5. Language. A caller's code wins; an unknown one is kept as given
-   * (lowercased, if short and plain) rather than refused, so exports with
-   * odd codes still tag. */
+  /* 5. Language. A caller's code wins when it names a language; an
+   * unrecognized code is not refused (exports carry odd ones) but treated
+   * as absent, so the text is identified instead. */
   {
     const char *given = (lang && *lang) ? fmi_lang_canonical(lang) : NULL;
+    /* "und" from an export means nobody knew: identify it ourselves. */
+    if (given && !strcmp(given, "und")) given = NULL;
     if (given) {
       an->lang = given;
       an->lang_given = 1;
