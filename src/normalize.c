@@ -40,7 +40,8 @@ enum {
   NE_CACHED = 1 << 3, /* `out` holds the single-code-point result */
   NE_EP = 1 << 4,     /* Extended_Pictographic */
   NE_AA = 1 << 5,     /* Thai/Lao SARA AA: may merge into SARA AM */
-  NE_SAME = 1 << 6    /* a starter that stays itself: copy the input */
+  NE_SAME = 1 << 6,   /* a starter that stays itself: copy the input */
+  NE_SAMEMARK = 1 << 7 /* a mark that stays itself when in order */
 };
 
 typedef struct nentry {
@@ -55,6 +56,9 @@ typedef struct nentry {
 struct fmi_normalizer {
   const UNormalizer2 *nf;
   nentry *blocks[256];
+  /* Bit cp set: U+cp (below U+0800) is a starter that stays itself:
+   * ASCII but A-Z from the start, the rest as blocks are filled. */
+  uint8_t same2[256];
   UChar *u16in, *u16out;
   size_t u16in_cap, u16out_cap; /* in UChars */
   char *out;
@@ -148,9 +152,11 @@ static void fill_entry(const UNormalizer2 *nf, uint32_t cp, nentry *e) {
   {
     char self[4];
     size_t k = fmi_utf8_encode(cp, self);
-    if ((e->flags & (NE_BB | NE_EP | NE_AA)) == NE_BB && len == k &&
-        memcmp(self, e->out, k) == 0)
-      e->flags |= NE_SAME;
+    if ((e->flags & (NE_EP | NE_AA)) == 0 && len == k &&
+        memcmp(self, e->out, k) == 0) {
+      if (e->flags & NE_BB) e->flags |= NE_SAME;
+      else if (e->flags & NE_QCYES) e->flags |= NE_SAMEMARK;
+    }
   }
 }
 
@@ -163,7 +169,11 @@ static nentry *fill_block(fmi_normalizer *n, uint32_t cp) {
   uint32_t i, base = cp & ~0xFFu;
   nentry *b = fmi_malloc(256 * sizeof *b);
   if (!b) return NULL;
-  for (i = 0; i < 256; i++) fill_entry(n->nf, base + i, &b[i]);
+  for (i = 0; i < 256; i++) {
+    fill_entry(n->nf, base + i, &b[i]);
+    if (base + i < 0x800 && (b[i].flags & NE_SAME))
+      n->same2[(base + i) >> 3] |= (uint8_t)(1u << ((base + i) & 7));
+  }
   n->blocks[cp >> 8] = b;
   return b;
 }
@@ -186,6 +196,7 @@ static inline const nentry *entry(fmi_normalizer *n, uint32_t cp,
 fm_status fmi_normalizer_new(fmi_normalizer **out, fm_error *err) {
   UErrorCode st = U_ZERO_ERROR;
   fmi_normalizer *n;
+  unsigned c;
   const UNormalizer2 *nf = unorm2_getNFKCCasefoldInstance(&st);
   *out = NULL;
   if (U_FAILURE(st))
@@ -195,6 +206,9 @@ fm_status fmi_normalizer_new(fmi_normalizer **out, fm_error *err) {
   n = fmi_calloc(1, sizeof *n);
   if (!n) return fmi_fail(err, FM_ENOMEM, "normalizer: out of memory");
   n->nf = nf;
+  for (c = 0; c < 0x80; c++)
+    if (!(c >= 'A' && c <= 'Z'))
+      n->same2[c >> 3] |= (uint8_t)(1u << (c & 7));
   *out = n;
   return FM_OK;
 }
@@ -373,25 +387,45 @@ fm_status fmi_normalize(fmi_normalizer *n, const char *in, size_t len,
       continue;
     }
 
-    if (s[p] < 0xE0 && p + 1 < len) {
-      /* The bulk of text in 2-byte scripts (Greek, Cyrillic, Hebrew,
-       * Arabic): characters that stay themselves, with the ASCII spaces
-       * and punctuation between words. Only the end of the run is found
-       * character by character; the run is copied at once. */
+    {
+      /* The bulk of text in other scripts than Latin: characters that
+       * stay themselves, marks in canonical order (Thai tone marks), and
+       * the ASCII spaces and punctuation between words. Only the end of
+       * the run is found character by character; the run is copied at
+       * once. lastp: where the run's last segment starts. */
       size_t run = p, lastp = p;
+      uint8_t ccc = last_ccc;
       for (;;) {
         unsigned b = s[p];
         if (b < 0x80) {
           if (b - (unsigned)'A' < 26u) break;
           lastp = p++;
-        } else {
-          const nentry *blk;
-          if (b >= 0xE0 || p + 1 >= len) break;
+          ccc = 0;
+        } else if (b < 0xE0) {
+          if (p + 1 >= len) break;
           cp = ((b & 0x1Fu) << 6) | (s[p + 1] & 0x3Fu);
-          blk = n->blocks[cp >> 8];
-          if (!blk || !(blk[cp & 0xFF].flags & NE_SAME)) break;
+          if (!((n->same2[cp >> 3] >> (cp & 7)) & 1u)) break;
           lastp = p;
           p += 2;
+          ccc = 0;
+        } else {
+          const nentry *blk, *e3;
+          if (b >= 0xF0 || p + 2 >= len) break;
+          cp = ((b & 0x0Fu) << 12) | ((s[p + 1] & 0x3Fu) << 6) |
+               (s[p + 2] & 0x3Fu);
+          blk = n->blocks[cp >> 8];
+          if (!blk) break;
+          e3 = &blk[cp & 0xFF];
+          if (e3->flags & NE_SAME) {
+            lastp = p;
+            ccc = 0;
+          } else if ((e3->flags & NE_SAMEMARK) && p > run &&
+                     (e3->ccc == 0 || e3->ccc >= ccc)) {
+            ccc = e3->ccc;
+          } else {
+            break;
+          }
+          p += 3;
         }
         if (p >= len) break;
       }
@@ -400,7 +434,7 @@ fm_status fmi_normalize(fmi_normalizer *n, const char *in, size_t len,
         seg_in = lastp;
         seg_out = oi + (lastp - run);
         seg_ok = true;
-        last_ccc = 0;
+        last_ccc = ccc;
         oi += p - run;
         continue;
       }

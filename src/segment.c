@@ -85,9 +85,12 @@ struct fmi_segmenter {
   /* ASCII characters that continue a word after a letter or digit:
    * AW_LATIN, AW_DIGIT, AW_AT ('@', a letter to ICU 72 but no script). */
   uint8_t ascii_word[256];
-  /* ASCII characters before which every word ends (space, most
-   * punctuation): the fast path needs no lookahead there. */
-  uint8_t ascii_stop[256];
+  /* What an ASCII character after a word means for the fast path:
+   * END_STOP, the word ends (space, most punctuation); END_MID, it ends
+   * unless a letter or digit follows (. , ; " and END_SQ for '); 0, the
+   * general path must decide. */
+  uint8_t ascii_end[256];
+  bool swar; /* ascii_word holds exactly [A-Za-z0-9@] (so ICU 72 says) */
   bool nl_open; /* a line-break mark was pushed and no token since */
   UChar *u16;
   size_t u16_cap;
@@ -254,6 +257,30 @@ static inline uint8_t cls_at(fmi_segmenter *g, const unsigned char *s,
 }
 
 enum { AW_LATIN = 1, AW_DIGIT = 2, AW_AT = 4 };
+enum { END_STOP = 1, END_MID = 2, END_SQ = 3 };
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGH UINT64_C(0x8080808080808080)
+
+/* High bit of each byte of x (bytes below 0x80) set where lo <= byte <= hi;
+ * no sum crosses a byte. */
+static inline uint64_t swar_range(uint64_t x, unsigned lo, unsigned hi) {
+  return (x + ONES * (0x80u - lo)) & ~(x + ONES * (0x7Fu - hi)) & HIGH;
+}
+
+/* Which of 8 bytes are ASCII letters, digits, '@' (high bit of each byte;
+ * bytes of non-ASCII characters are none of them). */
+static inline void ascii_classes(uint64_t x, uint64_t *let, uint64_t *dig,
+                                 uint64_t *at) {
+  uint64_t ascii = ~x & HIGH, x7 = x & ~HIGH;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  ascii = __builtin_bswap64(ascii);
+  x7 = __builtin_bswap64(x7);
+#endif
+  *let = swar_range(x7 | ONES * 0x20u, 'a', 'z') & ascii;
+  *dig = swar_range(x7, '0', '9') & ascii;
+  *at = ~((x7 ^ ONES * (unsigned)'@') + ONES * 0x7Fu) & ascii;
+}
 
 /* Past the Extend, Format and ZWJ characters at p (rule WB4). */
 static FMI_INLINE size_t skip_ext(fmi_segmenter *g, const unsigned char *s,
@@ -265,6 +292,19 @@ static FMI_INLINE size_t skip_ext(fmi_segmenter *g, const unsigned char *s,
     p += l;
   }
   return p;
+}
+
+/* Whether a word of the fast path ends at q for sure: at the end, before
+ * a stop, or before a Mid character (up to `mid_max`) that no letter or
+ * digit follows. */
+static inline bool word_ends(const fmi_segmenter *g, const unsigned char *s,
+                             size_t end, size_t q, unsigned mid_max) {
+  unsigned k;
+  if (q == end) return true;
+  k = g->ascii_end[s[q]];
+  if (k == END_STOP) return true;
+  if (k == 0 || k > mid_max) return false;
+  return q + 1 == end || (s[q + 1] < 0x80 && !g->ascii_word[s[q + 1]]);
 }
 
 static fm_status grow_segs(fmi_segmenter *g) {
@@ -476,9 +516,23 @@ static FMI_INLINE size_t scan_word(fmi_segmenter *g, const unsigned char *s,
  * "number" for "a1.5" and "mp3" too, by the last rule its chain took);
  * the script of its first letter, else of its first digit. */
 static void word_info(fmi_segmenter *g, const unsigned char *s, size_t a,
-                      size_t b, uint8_t *kind, uint8_t *script) {
+                      size_t b, int32_t status, uint8_t *kind,
+                      uint8_t *script) {
   uint8_t sc = SCRIPT_NONE, num_sc = SCRIPT_NONE;
   bool letter = false, digit = false;
+  if (status >= UBRK_WORD_LETTER) {
+    /* Most of ICU's words (every Thai one) begin with a letter that has
+     * a script: nothing more to look at. */
+    size_t l;
+    sentry e = get(g, s, b, a, &l);
+    uint8_t c = e.cls[0];
+    if ((c == C_AL || c == C_HL || c == C_KA || c == C_KK || c == C_HS) &&
+        e.script != SCRIPT_NONE) {
+      *kind = FM_TOKEN_WORD;
+      *script = e.script;
+      return;
+    }
+  }
   while (a < b) {
     size_t l;
     sentry e = get(g, s, b, a, &l);
@@ -586,7 +640,7 @@ static fm_status icu_span(fmi_segmenter *g, const char *text, size_t a,
     int32_t status = ubrk_getRuleStatus(g->bi);
     if (status >= UBRK_WORD_NUMBER) {
       uint8_t kind, script;
-      word_info(g, s, p8, q8, &kind, &script);
+      word_info(g, s, p8, q8, status, &kind, &script);
       if (push(g, p8, q8, kind, script, 0, 0) != FM_OK)
         return fmi_fail(err, FM_ENOMEM, "segment: out of memory");
     } else {
@@ -627,9 +681,32 @@ static FMI_INLINE fm_status scan_impl(fmi_segmenter *g, const char *text,
        * beyond WB5-10 can apply, so no lookahead and no table. */
       unsigned acc = 0;
       q = p;
-      do acc |= g->ascii_word[s[q]];
-      while (++q < end && g->ascii_word[s[q]]);
-      if (q == end || g->ascii_stop[s[q]]) {
+      if (g->swar) {
+        while (q + 8 <= end) {
+          uint64_t x, let, dig, at, w;
+          memcpy(&x, s + q, 8);
+          ascii_classes(x, &let, &dig, &at);
+          w = let | dig | at;
+          if (w != HIGH) {
+            /* Only the bytes before the first that is no word character. */
+            unsigned k = (unsigned)__builtin_ctzll(~w & HIGH) >> 3;
+            uint64_t m = k ? ~UINT64_C(0) >> (64 - 8 * k) : 0;
+            w = 0;
+            let &= m;
+            dig &= m;
+            at &= m;
+            q += k;
+          } else {
+            q += 8;
+          }
+          acc |= (let ? AW_LATIN : 0) | (dig ? AW_DIGIT : 0) |
+                 (at ? AW_AT : 0);
+          if (w != HIGH) goto ascii_done;
+        }
+      }
+      while (q < end && g->ascii_word[s[q]]) acc |= g->ascii_word[s[q++]];
+    ascii_done:
+      if (word_ends(g, s, end, q, END_SQ)) {
         if (acc & (AW_LATIN | AW_AT)) {
           kind = FM_TOKEN_WORD;
           if (acc & AW_LATIN) script = FMI_SCRIPT_LATIN;
@@ -639,6 +716,29 @@ static FMI_INLINE fm_status scan_impl(fmi_segmenter *g, const char *text,
         if (push(g, p, q, kind, script, 0, 0) != FM_OK) goto nomem;
         p = q;
         continue;
+      }
+    }
+    if ((s[p] & 0xE0) == 0xC0 && p + 1 < end && !nonword) {
+      /* The same for a word of 2-byte letters and marks (Greek, Cyrillic,
+       * Hebrew, Arabic): the bulk of text in those scripts. */
+      sentry e0 = g->table[((s[p] & 0x1Fu) << 6) | (s[p + 1] & 0x3Fu)];
+      uint8_t c0 = e0.cls[d];
+      if (c0 == C_AL || c0 == C_HL) {
+        q = p + 2;
+        while (q + 1 < end && (s[q] & 0xE0) == 0xC0) {
+          uint8_t cn =
+              g->table[((s[q] & 0x1Fu) << 6) | (s[q + 1] & 0x3Fu)].cls[d];
+          if (cn != C_AL && cn != C_HL && cn != C_EXT) break;
+          q += 2;
+        }
+        /* After a Hebrew letter an apostrophe joins (WB7a). */
+        if (word_ends(g, s, end, q, END_MID)) {
+          script = e0.script == SCRIPT_NONE ? FMI_SCRIPT_OTHER : e0.script;
+          if (push(g, p, q, FM_TOKEN_WORD, script, 0, 0) != FM_OK)
+            goto nomem;
+          p = q;
+          continue;
+        }
       }
     }
     e = get(g, s, end, p, &l);
@@ -758,7 +858,21 @@ fm_status fmi_segmenter_new(fmi_segmenter **out, fm_error *err) {
     if (c == C_NU) g->ascii_word[i] = AW_DIGIT;
     else if (c == C_AL)
       g->ascii_word[i] = e->script == FMI_SCRIPT_LATIN ? AW_LATIN : AW_AT;
-    g->ascii_stop[i] = c == C_WS || c == C_NL || c == C_OTHER;
+    g->ascii_end[i] = c == C_WS || c == C_NL || c == C_OTHER ? END_STOP
+                      : c == C_SQ                             ? END_SQ
+                      : c >= C_ML && c <= C_DQ                ? END_MID
+                                                              : 0;
+  }
+  /* The 8-bytes-at-a-time word scan assumes ICU's classes for ASCII; a
+   * later ICU that moved one would get the byte loop instead. */
+  g->swar = true;
+  for (i = 0; i < 128; i++) {
+    unsigned want = (i >= 'a' && i <= 'z') || (i >= 'A' && i <= 'Z')
+                        ? AW_LATIN
+                    : (i >= '0' && i <= '9') ? AW_DIGIT
+                    : i == '@'               ? AW_AT
+                                             : 0;
+    if (g->ascii_word[i] != want) g->swar = false;
   }
   *out = g;
   return FM_OK;
@@ -830,7 +944,7 @@ fm_status fmi_segment_icu_only(fmi_segmenter *g, const char *text,
     int32_t status = ubrk_getRuleStatus(g->bi);
     if (status >= UBRK_WORD_NUMBER) {
       uint8_t kind, script;
-      word_info(g, s, p8, q8, &kind, &script);
+      word_info(g, s, p8, q8, status, &kind, &script);
       if (push(g, p8, q8, kind, script, 0, 0) != FM_OK)
         return fmi_fail(err, FM_ENOMEM, "segment: out of memory");
     }
