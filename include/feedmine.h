@@ -827,9 +827,10 @@ FM_API void fm_reader_progress(const fm_reader *reader, uint64_t *bytes_read,
  * Memory: fixed-size counters per head, label and area; one entry per
  * distinct account (so it grows with the customer base, not the number of
  * items); reservoirs of `exemplars` items per area and `review_items`
- * items; at most `max_phrases` keyphrase entries. When the keyphrase
- * tables would outgrow it, phrases are sampled by a hash of their text
- * (trigrams first, then bigrams, then unigrams; a kept phrase keeps its
+ * items; at most `max_phrases` keyphrase entries (a quarter for phrases
+ * of one word, three eighths each for two and three words). When the
+ * phrases of one length would outgrow their share, they are sampled by a
+ * hash of their stems (one in 2, 4, 8, ... kept; a kept phrase keeps its
  * exact counts) -- a rule that depends only on the phrases, so merging
  * stays exact. The report says when sampling happened.
  * ---------------------------------------------------------------------- */
@@ -984,7 +985,8 @@ typedef struct fm_agg_stats {
   uint64_t undated;
   uint64_t accounts;     /* distinct accounts seen */
   uint64_t phrases;      /* keyphrase entries held */
-  unsigned phrase_sampling; /* 0 = none; else the sampling step */
+  unsigned phrase_sampling; /* 0 = none; else the largest sampling step
+                               (one in 2^step phrases of a length kept) */
   uint64_t bytes;        /* heap bytes held, approximately */
 } fm_agg_stats;
 

@@ -415,6 +415,9 @@ fm_status fmi_agg_create(const fm_agg_opts *in, fm_agg **out,
   a->k_exemplars = o.exemplars ? o.exemplars : DEF_EXEMPLARS;
   a->k_review = o.review_items ? o.review_items : DEF_REVIEW;
   a->max_phrases = o.max_phrases ? o.max_phrases : DEF_MAX_PHRASES;
+  a->cap_order[1] = a->max_phrases / 4;
+  a->cap_order[2] = (a->max_phrases - a->cap_order[1]) / 2;
+  a->cap_order[3] = a->max_phrases - a->cap_order[1] - a->cap_order[2];
   /* Sparklines: daily points for a month, weekly for up to a year,
    * 30-day points beyond. */
   a->slot_secs = len <= 45 * DAY ? DAY : len <= 400 * DAY ? 7 * DAY
@@ -608,6 +611,7 @@ fmi_agg_phrase *fmi_agg_phrase_add(fm_agg *a, uint64_t hash,
   p->first_day = INT64_MAX;
   index_put(&a->phrase_index, hash, a->n_phrases);
   a->n_phrases++;
+  a->n_order[order]++;
   return p;
 nomem:
   *st = FM_ENOMEM;
@@ -628,7 +632,7 @@ fm_status fmi_agg_phrase_surface_min(fmi_agg_phrase *p, const char *s,
 }
 
 fmi_agg_req *fmi_agg_req_get(fm_agg *a, uint32_t area, uint64_t hash,
-                             fm_status *st) {
+                             unsigned order, fm_status *st) {
   uint64_t key = req_key(hash, area);
   fmi_agg_req *r;
   *st = FM_OK;
@@ -650,8 +654,10 @@ fmi_agg_req *fmi_agg_req_get(fm_agg *a, uint32_t area, uint64_t hash,
   memset(r, 0, sizeof *r);
   r->hash = hash;
   r->area = area;
+  r->order = (uint16_t)order;
   index_put(&a->req_index, key, a->n_reqs);
   a->n_reqs++;
+  a->n_order[order]++;
   return r;
 }
 
@@ -667,12 +673,16 @@ void fmi_agg_req_add_account(fmi_agg_req *r, uint32_t acc) {
 }
 
 /* ---- phrase sampling ------------------------------------------------------
- * Step s keeps a phrase of n words when the top j_n(s) bits of its hash
- * are zero, with j_3 = s, j_2 = s / 2, j_1 = s / 4: trigrams thin out
- * first, unigrams last. Each j_n grows with s, so a phrase dropped at one
- * step stays dropped at every later one. */
-int fmi_agg_phrase_kept(uint64_t hash, unsigned order, unsigned s) {
-  unsigned j = order >= 3 ? s : order == 2 ? s / 2 : s / 4;
+ * Each phrase length has its own share of max_phrases (unigrams a quarter,
+ * bigrams and trigrams three eighths each) and its own step s: a phrase
+ * of that length is kept when the top s bits of its hash are zero. The
+ * step only grows, so a phrase dropped stays dropped, and the final step
+ * is the smallest that makes all of the input's phrases of that length
+ * fit -- the same however the input was split and merged. Real text has
+ * far fewer distinct words than word pairs and triples, so unigrams are
+ * the last to be sampled, if ever. */
+int fmi_agg_phrase_kept(const fm_agg *a, uint64_t hash, unsigned order) {
+  unsigned j = a->sampling[order >= 1 && order <= 3 ? order : 3];
   if (j == 0) return 1;
   if (j >= 64) return hash == 0;
   return (hash >> (64 - j)) == 0;
@@ -680,10 +690,12 @@ int fmi_agg_phrase_kept(uint64_t hash, unsigned order, unsigned s) {
 
 static fm_status purge_phrases(fm_agg *a) {
   size_t i, n = 0;
+  memset(a->n_order, 0, sizeof a->n_order);
   for (i = 0; i < a->n_phrases; i++) {
     fmi_agg_phrase *p = &a->phrases[i];
-    if (fmi_agg_phrase_kept(p->hash, p->order, a->sampling)) {
+    if (fmi_agg_phrase_kept(a, p->hash, p->order)) {
       a->phrases[n++] = *p;
+      a->n_order[p->order]++;
     } else {
       fmi_free(p->stems);
       fmi_free(p->surface);
@@ -692,8 +704,10 @@ static fm_status purge_phrases(fm_agg *a) {
   a->n_phrases = n;
   n = 0;
   for (i = 0; i < a->n_reqs; i++)
-    if (fmi_agg_phrase_kept(a->reqs[i].hash, a->reqs[i].order, a->sampling))
+    if (fmi_agg_phrase_kept(a, a->reqs[i].hash, a->reqs[i].order)) {
       a->reqs[n++] = a->reqs[i];
+      a->n_order[a->reqs[i].order]++;
+    }
   a->n_reqs = n;
   if (!index_rebuild(&a->phrase_index, a->n_phrases, key_phrase,
                      a->phrases) ||
@@ -703,12 +717,19 @@ static fm_status purge_phrases(fm_agg *a) {
 }
 
 fm_status fmi_agg_fit_phrases(fm_agg *a, fm_error *err) {
-  while (a->n_phrases + a->n_reqs > a->max_phrases) {
-    a->sampling++;
-    if (purge_phrases(a) != FM_OK)
-      return fmi_fail(err, FM_ENOMEM, "out of memory");
-  }
+  unsigned n;
+  for (n = 1; n <= 3; n++)
+    while (a->n_order[n] > a->cap_order[n]) {
+      a->sampling[n]++;
+      if (purge_phrases(a) != FM_OK)
+        return fmi_fail(err, FM_ENOMEM, "out of memory");
+    }
   return FM_OK;
+}
+
+static bool over_cap(const fm_agg *a) {
+  return a->n_order[1] > a->cap_order[1] || a->n_order[2] > a->cap_order[2] ||
+         a->n_order[3] > a->cap_order[3];
 }
 
 /* ---- reservoirs ------------------------------------------------------------ */
@@ -917,7 +938,7 @@ static fm_status add_phrases(fm_agg *a, const fm_token *toks, size_t n_tok,
     const fmi_agg_gram *gr = &a->grams[g];
     fmi_agg_phrase *p;
     int dup = g > 0 && a->grams[g - 1].hash == gr->hash;
-    if (!fmi_agg_phrase_kept(gr->hash, gr->n, a->sampling)) continue;
+    if (!fmi_agg_phrase_kept(a, gr->hash, gr->n)) continue;
     p = fmi_agg_phrase_find(a, gr->hash);
     if (!p) {
       char *stems;
@@ -942,13 +963,13 @@ static fm_status add_phrases(fm_agg *a, const fm_token *toks, size_t n_tok,
     p->df[w]++;
     if (day < p->first_day) p->first_day = day;
     if (req) {
-      fmi_agg_req *r = fmi_agg_req_get(a, (uint32_t)area, gr->hash, &st);
+      fmi_agg_req *r =
+          fmi_agg_req_get(a, (uint32_t)area, gr->hash, gr->n, &st);
       if (!r) goto nomem;
-      r->order = (uint16_t)gr->n;
       r->df++;
       if (account && account[0]) fmi_agg_req_add_account(r, acc);
     }
-    if (a->n_phrases + a->n_reqs > a->max_phrases) {
+    if (over_cap(a)) {
       st = fmi_agg_fit_phrases(a, err);
       if (st != FM_OK) return st;
     }
@@ -1341,14 +1362,19 @@ fm_status fm_agg_merge(fm_agg *into, const fm_agg *from, fm_error *err) {
       ac->revenue_cents = fa->revenue_cents;
     }
   }
-  if (from->sampling > into->sampling) {
-    into->sampling = from->sampling;
-    if (purge_phrases(into) != FM_OK) goto nomem;
+  {
+    unsigned n, raised = 0;
+    for (n = 1; n <= 3; n++)
+      if (from->sampling[n] > into->sampling[n]) {
+        into->sampling[n] = from->sampling[n];
+        raised = 1;
+      }
+    if (raised && purge_phrases(into) != FM_OK) goto nomem;
   }
   for (i = 0; i < from->n_phrases; i++) {
     const fmi_agg_phrase *fp = &from->phrases[i];
     fmi_agg_phrase *p;
-    if (!fmi_agg_phrase_kept(fp->hash, fp->order, into->sampling)) continue;
+    if (!fmi_agg_phrase_kept(into, fp->hash, fp->order)) continue;
     p = fmi_agg_phrase_find(into, fp->hash);
     if (!p) {
       p = fmi_agg_phrase_add(into, fp->hash, fp->stems, strlen(fp->stems),
@@ -1365,10 +1391,9 @@ fm_status fm_agg_merge(fm_agg *into, const fm_agg *from, fm_error *err) {
     const fmi_agg_req *fr = &from->reqs[i];
     fmi_agg_req *r;
     size_t k;
-    if (!fmi_agg_phrase_kept(fr->hash, fr->order, into->sampling)) continue;
-    r = fmi_agg_req_get(into, fr->area, fr->hash, &st);
+    if (!fmi_agg_phrase_kept(into, fr->hash, fr->order)) continue;
+    r = fmi_agg_req_get(into, fr->area, fr->hash, fr->order, &st);
     if (!r) goto nomem;
-    r->order = fr->order;
     r->df += fr->df;
     for (k = 0; k < fr->n_acc; k++) fmi_agg_req_add_account(r, fr->acc[k]);
   }
@@ -1410,7 +1435,9 @@ fm_status fm_agg_stats_get(const fm_agg *a, fm_agg_stats *out, fm_error *err) {
   s.undated = a->undated;
   s.accounts = a->n_accounts;
   s.phrases = a->n_phrases + a->n_reqs;
-  s.phrase_sampling = a->sampling;
+  s.phrase_sampling = a->sampling[1];
+  if (a->sampling[2] > s.phrase_sampling) s.phrase_sampling = a->sampling[2];
+  if (a->sampling[3] > s.phrase_sampling) s.phrase_sampling = a->sampling[3];
   /* Heap estimate: arrays at capacity plus strings (with 16 bytes of
    * allocator overhead each). */
   bytes = sizeof *a + a->cap_phrases * sizeof *a->phrases +

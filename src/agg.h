@@ -177,7 +177,12 @@ struct fm_agg {
   size_t n_accounts, cap_accounts;
   fmi_agg_index account_index;
 
-  unsigned sampling; /* phrase sampling step (0 = every phrase kept) */
+  /* Phrase sampling, per phrase length n (index 1-3; 0 unused): a phrase
+   * is kept when the top sampling[n] bits of its hash are 0. n_order[n]
+   * counts the entries (phrases and requirement entries) of length n,
+   * which may not pass cap_order[n]. */
+  unsigned sampling[4];
+  size_t n_order[4], cap_order[4];
   fmi_agg_phrase *phrases;
   size_t n_phrases, cap_phrases;
   fmi_agg_index phrase_index;
@@ -203,10 +208,11 @@ fm_status fmi_agg_create(const fm_agg_opts *opts, fm_agg **out,
                          fm_error *err);
 /* Index of a label of head h, or -1. */
 long fmi_agg_label_index(const fm_agg *a, size_t h, const char *label);
-/* Whether a phrase of `order` words with this hash is kept at sampling
- * step `s`. */
-int fmi_agg_phrase_kept(uint64_t hash, unsigned order, unsigned s);
-/* Raises the sampling step until the phrase tables fit max_phrases. */
+/* Whether a phrase of `order` (1-3) words with this hash is kept at the
+ * aggregate's sampling step for that length. */
+int fmi_agg_phrase_kept(const fm_agg *a, uint64_t hash, unsigned order);
+/* Raises the sampling steps until each length fits its share of
+ * max_phrases. */
 fm_status fmi_agg_fit_phrases(fm_agg *a, fm_error *err);
 
 /* Finders and inserters used by merge and deserialize. The returned
@@ -221,7 +227,7 @@ fmi_agg_phrase *fmi_agg_phrase_add(fm_agg *a, uint64_t hash,
                                    const char *surface, size_t surface_len,
                                    unsigned order, fm_status *st);
 fmi_agg_req *fmi_agg_req_get(fm_agg *a, uint32_t area, uint64_t hash,
-                             fm_status *st);
+                             unsigned order, fm_status *st);
 void fmi_agg_req_add_account(fmi_agg_req *r, uint32_t acc);
 /* Offers a copy of `k` (deep) to the reservoir. */
 fm_status fmi_agg_reservoir_offer(fm_agg *a, fmi_agg_reservoir *r,

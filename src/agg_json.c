@@ -249,30 +249,31 @@ static fm_status serialize(const fm_agg *a, fmi_out *o) {
   }
   for (i = 0; i < a->n_accounts; i++) {
     const fmi_agg_account *e = acc[i];
-    fmi_out_s(o, i ? ",\n" : "\n");
-    fmi_out_s(o, "{\"name\":");
+    fmi_out_s(o, i ? ",\n[" : "\n[");
     fmi_out_json_cstr(o, e->name);
-    fmi_out_s(o, ",\"active\":");
+    fmi_out_c(o, ',');
     fmi_out_u64(o, e->active);
-    fmi_out_s(o, ",\"areas\":[\"");
+    fmi_out_s(o, ",\"");
     fmi_out_hex64(o, e->areas[FMI_CUR]);
     fmi_out_s(o, "\",\"");
     fmi_out_hex64(o, e->areas[FMI_PREV]);
-    fmi_out_s(o, "\"],\"revenue\":");
+    fmi_out_c(o, '"');
     if (e->has_revenue) {
-      fmi_out_s(o, "{\"cents\":");
+      fmi_out_c(o, ',');
       fmi_out_i64(o, e->revenue_cents);
-      fmi_out_s(o, ",\"date\":");
+      fmi_out_c(o, ',');
       fmi_out_i64(o, e->revenue_date);
-      fmi_out_c(o, '}');
-    } else {
-      fmi_out_s(o, "null");
     }
-    fmi_out_c(o, '}');
+    fmi_out_c(o, ']');
   }
   fmi_free(acc);
-  fmi_out_s(o, "],\n\"phrase_sampling\":");
-  fmi_out_u64(o, a->sampling);
+  fmi_out_s(o, "],\n\"phrase_sampling\":[");
+  fmi_out_u64(o, a->sampling[1]);
+  fmi_out_c(o, ',');
+  fmi_out_u64(o, a->sampling[2]);
+  fmi_out_c(o, ',');
+  fmi_out_u64(o, a->sampling[3]);
+  fmi_out_c(o, ']');
   fmi_out_s(o, ",\n\"phrases\":[");
   if (a->n_phrases) {
     ph = fmi_malloc(a->n_phrases * sizeof *ph);
@@ -282,20 +283,21 @@ static fm_status serialize(const fm_agg *a, fmi_out *o) {
   }
   for (i = 0; i < a->n_phrases; i++) {
     const fmi_agg_phrase *p = ph[i];
-    fmi_out_s(o, i ? ",\n" : "\n");
-    fmi_out_s(o, "{\"hash\":\"");
+    fmi_out_s(o, i ? ",\n[\"" : "\n[\"");
     fmi_out_hex64(o, p->hash);
-    fmi_out_s(o, "\",\"order\":");
+    fmi_out_s(o, "\",");
     fmi_out_u64(o, p->order);
-    fmi_out_s(o, ",\"stems\":");
+    fmi_out_c(o, ',');
     fmi_out_json_cstr(o, p->stems);
-    fmi_out_s(o, ",\"surface\":");
+    fmi_out_c(o, ',');
     fmi_out_json_cstr(o, p->surface);
-    fmi_out_s(o, ",\"df\":");
-    u64_array(o, p->df, FMI_N_WIN);
-    fmi_out_s(o, ",\"first_day\":");
+    fmi_out_c(o, ',');
+    fmi_out_u64(o, p->df[FMI_CUR]);
+    fmi_out_c(o, ',');
+    fmi_out_u64(o, p->df[FMI_PREV]);
+    fmi_out_c(o, ',');
     fmi_out_i64(o, p->first_day);
-    fmi_out_c(o, '}');
+    fmi_out_c(o, ']');
   }
   fmi_free(ph);
   fmi_out_s(o, "],\n\"requirements\":[");
@@ -308,21 +310,20 @@ static fm_status serialize(const fm_agg *a, fmi_out *o) {
   for (i = 0; i < a->n_reqs; i++) {
     const fmi_agg_req *r = rq[i];
     size_t k;
-    fmi_out_s(o, i ? ",\n" : "\n");
-    fmi_out_s(o, "{\"area\":");
+    fmi_out_s(o, i ? ",\n[" : "\n[");
     fmi_out_u64(o, r->area);
-    fmi_out_s(o, ",\"hash\":\"");
+    fmi_out_s(o, ",\"");
     fmi_out_hex64(o, r->hash);
-    fmi_out_s(o, "\",\"order\":");
+    fmi_out_s(o, "\",");
     fmi_out_u64(o, r->order);
-    fmi_out_s(o, ",\"df\":");
+    fmi_out_c(o, ',');
     fmi_out_u64(o, r->df);
-    fmi_out_s(o, ",\"accounts\":[");
+    fmi_out_s(o, ",[");
     for (k = 0; k < r->n_acc; k++) {
       if (k) fmi_out_c(o, ',');
       fmi_out_u64(o, r->acc[k]);
     }
-    fmi_out_s(o, "]}");
+    fmi_out_s(o, "]]");
   }
   fmi_free(rq);
   fmi_out_s(o, "],\n\"exemplars\":[");
@@ -836,29 +837,29 @@ static fm_status read_agg(rd *r, json_t *root, fm_agg **out) {
   arr = member(r, root, "accounts");
   if (!arr || !get_array(r, arr, &n)) goto done;
   for (i = 0; i < n; i++) {
-    json_t *e = json_array_get(arr, i), *areas, *rev;
+    /* [name, active, "areas of the period", "areas before" (, cents,
+     * date)] */
+    json_t *e = json_array_get(arr, i);
     fmi_agg_account *ac;
-    size_t len, before = a->n_accounts;
+    size_t len, before = a->n_accounts, ne;
     fm_status st;
     uint64_t mask[2], active;
     at(r, "accounts[%zu]", i);
-    if (!get_str(r, member(r, e, "name"), 200, &s, &len)) goto done;
+    if (!get_array(r, e, &ne)) goto done;
+    if (ne != 4 && ne != 6) {
+      bad(r, "is not [name, active, areas, areas(, cents, date)]");
+      goto done;
+    }
+    if (!get_str(r, json_array_get(e, 0), 200, &s, &len)) goto done;
     if (len == 0) {
       bad(r, "has an empty name");
       goto done;
     }
-    if (!get_u64(r, member(r, e, "active"), 3, &active)) goto done;
-    areas = member(r, e, "areas");
-    if (!areas) goto done;
-    if (!json_is_array(areas) || json_array_size(areas) != 2) {
-      bad(r, "areas must hold two masks");
+    if (!get_u64(r, json_array_get(e, 1), 3, &active) ||
+        !get_hex64(r, json_array_get(e, 2), &mask[0]) ||
+        !get_hex64(r, json_array_get(e, 3), &mask[1]))
       goto done;
-    }
-    if (!get_hex64(r, json_array_get(areas, 0), &mask[0]) ||
-        !get_hex64(r, json_array_get(areas, 1), &mask[1]))
-      goto done;
-    if (a->n_area < 64 &&
-        ((mask[0] | mask[1]) >> a->n_area) != 0) {
+    if (a->n_area < 64 && ((mask[0] | mask[1]) >> a->n_area) != 0) {
       bad(r, "names an area that does not exist");
       goto done;
     }
@@ -874,21 +875,21 @@ static fm_status read_agg(rd *r, json_t *root, fm_agg **out) {
     ac->active = (unsigned)active;
     ac->areas[0] = mask[0];
     ac->areas[1] = mask[1];
-    rev = member(r, e, "revenue");
-    if (!rev) goto done;
-    if (!json_is_null(rev)) {
-      if (!get_i64(r, member(r, rev, "cents"), 0, CENTS_MAX,
-                   &ac->revenue_cents) ||
-          !get_i64(r, member(r, rev, "date"), 0, TIME_MAX,
-                   &ac->revenue_date))
+    if (ne == 6) {
+      if (!get_i64(r, json_array_get(e, 4), 0, CENTS_MAX, &ac->revenue_cents) ||
+          !get_i64(r, json_array_get(e, 5), 0, TIME_MAX, &ac->revenue_date))
         goto done;
       ac->has_revenue = 1;
     }
   }
 
   snprintf(r->path, sizeof r->path, "phrase_sampling");
-  if (!get_u64(r, member(r, root, "phrase_sampling"), 256, &u)) goto done;
-  a->sampling = (unsigned)u;
+  {
+    uint64_t steps[3];
+    if (!get_u64s(r, member(r, root, "phrase_sampling"), 3, 64, steps))
+      goto done;
+    for (i = 0; i < 3; i++) a->sampling[i + 1] = (unsigned)steps[i];
+  }
   snprintf(r->path, sizeof r->path, "phrases");
   arr = member(r, root, "phrases");
   if (!arr || !get_array(r, arr, &n)) goto done;
@@ -897,22 +898,27 @@ static fm_status read_agg(rd *r, json_t *root, fm_agg **out) {
     goto done;
   }
   for (i = 0; i < n; i++) {
+    /* [hash, order, stems, surface, df period, df before, first day] */
     json_t *e = json_array_get(arr, i);
-    uint64_t hash, order;
+    uint64_t hash, order, df[2];
+    int64_t first;
     const char *stems, *surface;
     size_t sl, fl;
     fmi_agg_phrase *p;
     fm_status st;
     at(r, "phrases[%zu]", i);
-    if (!json_is_object(e)) {
-      bad(r, "is not an object");
+    if (!json_is_array(e) || json_array_size(e) != 7) {
+      bad(r, "is not [hash, order, stems, surface, df, df, first_day]");
       goto done;
     }
-    if (!get_hex64(r, member(r, e, "hash"), &hash) ||
-        !get_u64(r, member(r, e, "order"), 3, &order) ||
-        !get_str(r, member(r, e, "stems"), FMI_PHRASE_MAX_BYTES, &stems, &sl) ||
-        !get_str(r, member(r, e, "surface"), 4 * FMI_PHRASE_MAX_BYTES,
-                 &surface, &fl))
+    if (!get_hex64(r, json_array_get(e, 0), &hash) ||
+        !get_u64(r, json_array_get(e, 1), 3, &order) ||
+        !get_str(r, json_array_get(e, 2), FMI_PHRASE_MAX_BYTES, &stems, &sl) ||
+        !get_str(r, json_array_get(e, 3), 4 * FMI_PHRASE_MAX_BYTES, &surface,
+                 &fl) ||
+        !get_u64(r, json_array_get(e, 4), CMAX, &df[0]) ||
+        !get_u64(r, json_array_get(e, 5), CMAX, &df[1]) ||
+        !get_i64(r, json_array_get(e, 6), 0, TIME_MAX / 86400, &first))
       goto done;
     if (order < 1 || !stems_ok(stems, sl) || word_count(stems) != order) {
       bad(r, "has stems that do not match its order");
@@ -922,7 +928,7 @@ static fm_status read_agg(rd *r, json_t *root, fm_agg **out) {
       bad(r, "has a hash that does not match its stems");
       goto done;
     }
-    if (!fmi_agg_phrase_kept(hash, (unsigned)order, a->sampling)) {
+    if (!fmi_agg_phrase_kept(a, hash, (unsigned)order)) {
       bad(r, "is not kept at this sampling step");
       goto done;
     }
@@ -936,10 +942,9 @@ static fm_status read_agg(rd *r, json_t *root, fm_agg **out) {
       r->st = fmi_fail(r->err, FM_ENOMEM, "out of memory");
       goto done;
     }
-    if (!get_u64s(r, member(r, e, "df"), FMI_N_WIN, CMAX, p->df) ||
-        !get_i64(r, member(r, e, "first_day"), 0, TIME_MAX / 86400,
-                 &p->first_day))
-      goto done;
+    p->df[0] = df[0];
+    p->df[1] = df[1];
+    p->first_day = first;
   }
   snprintf(r->path, sizeof r->path, "requirements");
   arr = member(r, root, "requirements");
@@ -949,6 +954,7 @@ static fm_status read_agg(rd *r, json_t *root, fm_agg **out) {
     goto done;
   }
   for (i = 0; i < n; i++) {
+    /* [area, hash, order, df, [account hashes]] */
     json_t *e = json_array_get(arr, i), *accs;
     uint64_t area, hash, order;
     fmi_agg_req *q;
@@ -956,13 +962,13 @@ static fm_status read_agg(rd *r, json_t *root, fm_agg **out) {
     size_t before = a->n_reqs, k, na;
     fm_status st;
     at(r, "requirements[%zu]", i);
-    if (!json_is_object(e)) {
-      bad(r, "is not an object");
+    if (!json_is_array(e) || json_array_size(e) != 5) {
+      bad(r, "is not [area, hash, order, df, [accounts]]");
       goto done;
     }
-    if (!get_u64(r, member(r, e, "area"), 63, &area) ||
-        !get_hex64(r, member(r, e, "hash"), &hash) ||
-        !get_u64(r, member(r, e, "order"), 3, &order))
+    if (!get_u64(r, json_array_get(e, 0), 63, &area) ||
+        !get_hex64(r, json_array_get(e, 1), &hash) ||
+        !get_u64(r, json_array_get(e, 2), 3, &order))
       goto done;
     if (area >= a->n_area) {
       bad(r, "names an area that does not exist");
@@ -973,7 +979,7 @@ static fm_status read_agg(rd *r, json_t *root, fm_agg **out) {
       bad(r, "names a phrase that is not in \"phrases\"");
       goto done;
     }
-    q = fmi_agg_req_get(a, (uint32_t)area, hash, &st);
+    q = fmi_agg_req_get(a, (uint32_t)area, hash, (unsigned)order, &st);
     if (!q) {
       r->st = fmi_fail(r->err, FM_ENOMEM, "out of memory");
       goto done;
@@ -982,10 +988,9 @@ static fm_status read_agg(rd *r, json_t *root, fm_agg **out) {
       bad(r, "repeats an entry");
       goto done;
     }
-    q->order = (uint16_t)order;
-    if (!get_u64(r, member(r, e, "df"), CMAX, &q->df)) goto done;
-    accs = member(r, e, "accounts");
-    if (!accs || !get_array(r, accs, &na)) goto done;
+    if (!get_u64(r, json_array_get(e, 3), CMAX, &q->df)) goto done;
+    accs = json_array_get(e, 4);
+    if (!get_array(r, accs, &na)) goto done;
     if (na > FMI_ACC_K) {
       bad(r, "holds too many account hashes");
       goto done;
@@ -1001,6 +1006,13 @@ static fm_status read_agg(rd *r, json_t *root, fm_agg **out) {
     }
     q->n_acc = (uint16_t)na;
   }
+  for (i = 1; i <= 3; i++)
+    if (a->n_order[i] > a->cap_order[i]) {
+      snprintf(r->path, sizeof r->path, "phrases");
+      bad(r, "hold more entries of one length than its share of "
+             "max_phrases");
+      goto done;
+    }
 
   snprintf(r->path, sizeof r->path, "exemplars");
   arr = member(r, root, "exemplars");

@@ -929,10 +929,15 @@ fm_status fmi_report_html(const fmi_report *rep, fmi_out *o) {
     fmi_out_s(o, d);
     fmi_out_c(o, '.');
   }
-  if (a->sampling) {
-    fmi_out_s(o, " Keyphrases were sampled (step ");
-    fmi_out_u64(o, a->sampling);
-    fmi_out_s(o, ") to stay within the memory cap; counts of the phrases "
+  if (a->sampling[1] || a->sampling[2] || a->sampling[3]) {
+    unsigned n;
+    fmi_out_s(o, " Keyphrases were sampled to stay within the memory cap: "
+                 "of the distinct phrases of 1, 2 and 3 words, one in ");
+    for (n = 1; n <= 3; n++) {
+      if (n > 1) fmi_out_s(o, n == 3 ? " and " : ", ");
+      fmi_out_u64(o, (uint64_t)1 << (a->sampling[n] < 63 ? a->sampling[n] : 63));
+    }
+    fmi_out_s(o, " is kept (by a hash of the phrase); counts of the phrases "
                  "shown are exact.");
   }
   fmi_out_s(o, "</p></header>\n");

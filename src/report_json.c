@@ -370,7 +370,13 @@ fm_status fmi_report_json(const fmi_report *rep, fmi_out *o) {
   fmi_out_dbl(o, rep->z_crit, 3);
   fmi_out_c(o, ',');
   key(o, "phrase_sampling");
-  fmi_out_u64(o, a->sampling);
+  fmi_out_c(o, '[');
+  fmi_out_u64(o, a->sampling[1]);
+  fmi_out_c(o, ',');
+  fmi_out_u64(o, a->sampling[2]);
+  fmi_out_c(o, ',');
+  fmi_out_u64(o, a->sampling[3]);
+  fmi_out_c(o, ']');
   fmi_out_s(o, "},\n");
 
   key(o, "summary");

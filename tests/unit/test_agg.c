@@ -202,17 +202,19 @@ static void test_deserialize_rejects(void **state) {
   assert_non_null(strstr(err.msg, "version 2"));
   assert_int_equal(tamper("\"undated\":1", "\"undated\":-1", &err), FM_EPARSE);
   assert_non_null(strstr(err.msg, "undated"));
-  assert_int_equal(tamper("\"stems\":\"invoice\"", "\"stems\":\"invoices\"", &err),
-                   FM_EPARSE);
+  assert_int_equal(tamper(",1,\"invoice\",\"invoice\",", ",1,\"invoices\",\"invoice\",",
+                          &err), FM_EPARSE);
   assert_non_null(strstr(err.msg, "hash"));
   assert_int_equal(tamper("\"items\":[", "\"itemz\":[", &err), FM_EPARSE);
   assert_non_null(strstr(err.msg, "missing \"items\""));
-  assert_int_equal(tamper("\"active\":3", "\"active\":4", &err), FM_EPARSE);
+  assert_int_equal(tamper("[\"acme\",3,", "[\"acme\",4,", &err), FM_EPARSE);
+  assert_int_equal(tamper("\"phrase_sampling\":[0,0,0]", "\"phrase_sampling\":[0,0,1]",
+                          &err), FM_EPARSE); /* phrases no longer kept */
   assert_int_equal(tamper("\"compare\":\"previous\"", "\"compare\":\"year\"", &err),
                    FM_EPARSE);
   assert_int_equal(tamper("\"labels\":[\"billing\"", "\"labels\":[\"performance\"", &err),
                    FM_EPARSE); /* a label named twice */
-  assert_int_equal(tamper("\"first_day\":", "\"first_day\":1e400,\"x\":", &err),
+  assert_int_equal(tamper("\"phrases\":[\n[", "\"phrases\":[\n[1e400,", &err),
                    FM_EPARSE);
   assert_int_equal(tamper("{\"key\":", "{\"key\":\"1\",\"k\":", &err), FM_EPARSE);
   /* duplicate keys are refused by the parser */

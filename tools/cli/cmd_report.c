@@ -70,7 +70,7 @@ static void help(FILE *out) {
     "output:\n"
     "  -o, --output FILE    write the report to FILE; repeatable, the format\n"
     "                       from the extension (.md .html .json .csv); '-' or\n"
-    "                       no -o: standard output\n"
+    "                       no -o: standard output (none with --save-agg)\n"
     "  --format md|html|json|csv  format for standard output or an OUT\n"
     "                       without a known extension (default md)\n"
     "  --title TEXT         report title\n"
@@ -1141,7 +1141,9 @@ int cmd_report(int argc, char **argv) {
     fm_report_format deff = format_s ? format_of(format_s, &fok)
                                      : FM_REPORT_MARKDOWN;
     ro.title = title;
-    if (!n_outs) outs[n_outs++] = "-";
+    /* With --save-agg and no -o, only the aggregate is written (a map
+     * step of a scale-out run has no use for a report). */
+    if (!n_outs && !save_agg) outs[n_outs++] = "-";
     for (i = 0; i < n_outs; i++) {
       const char *dot = strrchr(outs[i], '.');
       char *data = NULL;
