@@ -8,20 +8,25 @@
  * normalized on its own. A segment takes the fast path when either
  *   - it is one code point: its NFKC_Casefold result, after stripping and
  *     unification, is cached per code point (so "A" -> "a", "Ж" -> "ж",
- *     "ß" -> "ss", Thai SARA AM -> NIKHAHIT + SARA AA), or
+ *     "ß" -> "ss", "ﬁ" -> "fi", "أ" -> "ا"), or
  *   - every code point in it passes ICU's quick check (unchanged, never
  *     composes with what precedes it) and the marks that survive stripping
  *     are in canonical order: then the text is already normalized, and
  *     stripping the removed marks commutes with canonical reordering (a
  *     stable sort), while no composition can happen.
+ * Runs of code points that stay themselves (lowercase text in most
+ * scripts, with its spaces and punctuation) are found character by
+ * character and copied whole; ASCII is lowercased 8 bytes at a time.
  * Everything else (decomposed accents, out-of-order marks, Hangul jamo,
  * supplementary characters with a folding) goes through
- * unorm2_normalize() one segment at a time.
+ * unorm2_normalize() one segment at a time. A differential run against
+ * unorm2_normalize() over whole strings of tricky characters agreed.
  *
  * Emoji sequences keep their ZERO WIDTH JOINERs and variation selectors,
  * which NFKC_Casefold would delete (they are default-ignorable): a family
- * emoji should stay one token, not three. Private-use code points are left
- * alone by NFKC_Casefold itself, so redaction placeholders survive.
+ * emoji should stay one token, not three. Thai SARA AM stays composed (see
+ * merge_am). Private-use code points are left alone by NFKC_Casefold
+ * itself, so redaction placeholders survive.
  */
 #include "normalize.h"
 

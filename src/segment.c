@@ -208,7 +208,7 @@ static FMI_COLD sentry lookup_supplementary(uint32_t cp) {
 
 /* Entry of the code point at p (p < end); its length in *l. */
 static FMI_INLINE sentry get(fmi_segmenter *g, const unsigned char *s,
-                         size_t end, size_t p, size_t *l) {
+                             size_t end, size_t p, size_t *l) {
   unsigned b = s[p];
   uint32_t cp, hi;
   if (b < 0x80) {
@@ -226,25 +226,6 @@ static FMI_INLINE sentry get(fmi_segmenter *g, const unsigned char *s,
   if (FMI_UNLIKELY(!((g->filled[hi >> 6] >> (hi & 63)) & 1)))
     fill_block(g, hi);
   return g->table[cp];
-}
-
-static inline sentry lookup(fmi_segmenter *g, uint32_t cp) {
-  if (FMI_LIKELY(cp < 0x10000)) {
-    uint32_t hi = cp >> 8;
-    if (FMI_UNLIKELY(!((g->filled[hi >> 6] >> (hi & 63)) & 1)))
-      fill_block(g, hi);
-    return g->table[cp];
-  }
-  return lookup_supplementary(cp);
-}
-
-static inline size_t decode(const unsigned char *s, size_t end, size_t p,
-                            uint32_t *cp) {
-  if (s[p] < 0x80) {
-    *cp = s[p];
-    return 1;
-  }
-  return fmi_utf8_decode(s + p, end - p, cp);
 }
 
 /* Class of the code point at p (p < end), its length in *l. */
@@ -283,8 +264,9 @@ static inline void ascii_classes(uint64_t x, uint64_t *let, uint64_t *dig,
 }
 
 /* Past the Extend, Format and ZWJ characters at p (rule WB4). */
-static FMI_INLINE size_t skip_ext(fmi_segmenter *g, const unsigned char *s,
-                              size_t end, size_t p, int d) {
+static FMI_INLINE size_t skip_ext(fmi_segmenter *g,
+                                  const unsigned char *s, size_t end,
+                                  size_t p, int d) {
   while (p < end && s[p] >= 0x80) { /* no ASCII character is Extend */
     size_t l;
     uint8_t c = cls_at(g, s, end, p, d, &l, NULL);
@@ -388,9 +370,11 @@ static size_t scan_emoji(fmi_segmenter *g, const unsigned char *s,
 /* The word starting at p (class c0, length l0): its end, kind, script.
  * Marks (WB4) are taken as they come; qc is the end of the last character
  * that is not one. */
-static FMI_INLINE size_t scan_word(fmi_segmenter *g, const unsigned char *s,
-                        size_t end, size_t p, size_t l0, uint8_t c0,
-                        sentry e0, int d, uint8_t *kind, uint8_t *script) {
+static FMI_INLINE size_t scan_word(fmi_segmenter *g,
+                                   const unsigned char *s, size_t end,
+                                   size_t p, size_t l0, uint8_t c0,
+                                   sentry e0, int d, uint8_t *kind,
+                                   uint8_t *script) {
   size_t qc = p + l0, q = qc;
   uint8_t last = c0;
   bool letter = c0 != C_NU && c0 != C_EX, number = c0 == C_NU;
