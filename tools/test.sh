@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/deps.sh --test
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEEDMINE_TESTS=ON >/dev/null
 cmake --build build -j"$jobs"
 status=0
 ctest --test-dir build -j"$jobs" --output-on-failure || status=1
