@@ -295,6 +295,22 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
   if (!clean) goto arena_fail;
   an->invalid_utf8 = fmi_utf8_sanitize(text ? text : "", len, clean,
                                        &clean_len);
+  /* The private-use code points that carry placeholders must not come from
+   * the customer: one in the input would read as redacted PII. They become
+   * U+FFFD (same length, so in place). */
+  {
+    char *q = clean, *end = clean + clean_len;
+    while ((q = memchr(q, 0xEE, (size_t)(end - q))) != NULL) {
+      if (end - q >= 3 && (unsigned char)q[1] == 0x80 &&
+          (unsigned char)q[2] >= 0x80 &&
+          (unsigned char)q[2] < 0x80 + FMI_PII__COUNT) {
+        q[0] = (char)0xEF;
+        q[1] = (char)0xBF;
+        q[2] = (char)0xBD;
+      }
+      q++;
+    }
+  }
 
   /* 2. Redaction. */
   st = redact(p, clean, clean_len, &shown, &shown_len, &work, &work_len, err);

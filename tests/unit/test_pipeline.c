@@ -119,6 +119,10 @@ static void test_redaction_placeholder_token(void **state) {
   assert_int_equal(seen, 1);
   assert_true(has_feature(a, "<email>"));
   assert_null(strstr(features(a), "example"));
+  /* a private-use character in the input is not a placeholder */
+  a = run(t, "odd \xEE\x80\x80 char", "en");
+  assert_int_equal(a->pii_count, 0);
+  assert_false(has_feature(a, "<email>"));
   fm_tagger_free(t);
 }
 
