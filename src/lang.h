@@ -38,6 +38,12 @@ int fmi_is_negator(const char *lang, const char *w, size_t n);
  * tools. */
 const char *const *fmi_negator_list(const char *lang, size_t *n);
 
+/* Both questions above in one probe of the word table, for the per-token
+ * path: FMI_WORD_STOP and/or FMI_WORD_NEG. Thread-safe. */
+#define FMI_WORD_STOP 1u
+#define FMI_WORD_NEG 2u
+unsigned fmi_word_class(const char *lang, const char *w, size_t n);
+
 /* Snowball stemmers, created lazily per language. One thread at a time. */
 typedef struct fmi_stemmers fmi_stemmers;
 fm_status fmi_stemmers_new(fmi_stemmers **out, fm_error *err);

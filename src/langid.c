@@ -316,6 +316,34 @@ int fmi_is_negator(const char *lang, const char *w, size_t n) {
   return ((en ? en->neg : 0) | open_negators(w, n)) & mask ? 1 : 0;
 }
 
+unsigned fmi_word_class(const char *lang, const char *w, size_t n) {
+  char buf[MAX_WORD_BYTES];
+  const fmi_lw_entry *en;
+  unsigned out = 0, negmask;
+  int li;
+  if (!lang || n == 0 || n > MAX_WORD_BYTES) return 0;
+  if (needs_fold(w, n)) {
+    n = fold_word(w, n, buf, sizeof buf);
+    w = buf;
+  }
+  li = lw_index(lang);
+  if (li < 0) {
+    /* not in the word table: the compiled list, and every language's
+     * negators for "und" */
+    if (in_stoplist(stoplist_of(lang), w, n)) out |= FMI_WORD_STOP;
+    if (same_lang(lang, "und")) {
+      en = word_entry(w, n);
+      if (((en ? en->neg : 0) | open_negators(w, n)) != 0) out |= FMI_WORD_NEG;
+    }
+    return out;
+  }
+  negmask = 1u << li;
+  en = word_entry(w, n);
+  if (en && (en->stop >> li) & 1u) out |= FMI_WORD_STOP;
+  if (((en ? en->neg : 0) | open_negators(w, n)) & negmask) out |= FMI_WORD_NEG;
+  return out;
+}
+
 const char *const *fmi_negator_list(const char *lang, size_t *n) {
   size_t i;
   *n = 0;
@@ -450,13 +478,13 @@ const char *fmi_lang_canonical(const char *lang) {
   if (n == 0) return NULL;
   if (n == 3 && memcmp(buf, "und", 3) == 0) return "und";
   if (n == 2) {
-    const char *c;
-    /* Withdrawn two-letter codes first: "iw", "in", "ji". */
-    for (i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
-      if (word_eq(buf, n, aliases[i].name)) return iso_code(aliases[i].code, 2);
-    c = iso_code(buf, n);
-    if (c) return c;
-    return NULL;
+    /* Taggers call this once per document, so the common case -- a valid
+     * two-letter code -- must not walk the alias list. Withdrawn codes
+     * first: "iw", "in", "ji" are also in no current table. */
+    if (word_eq(buf, n, "iw")) return iso_code("he", 2);
+    if (word_eq(buf, n, "in")) return iso_code("id", 2);
+    if (word_eq(buf, n, "ji")) return iso_code("yi", 2);
+    return iso_code(buf, n);
   }
   for (i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
     if (word_eq(buf, n, aliases[i].name)) return iso_code(aliases[i].code, 2);

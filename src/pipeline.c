@@ -408,14 +408,15 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
           t->stem_len = 5;
         }
       } else if (sg->kind == FM_TOKEN_WORD) {
-        if ((stages & FM_STAGE_NEGATION) && fmi_is_negator(an->lang, w, wl)) {
+        unsigned wc = fmi_word_class(an->lang, w, wl);
+        if ((stages & FM_STAGE_NEGATION) && (wc & FMI_WORD_NEG)) {
           t->flags |= FM_TOKEN_NEGATOR;
           if (negating) t->flags |= FM_TOKEN_NEGATED;
           negating = true;
           ntok++;
           continue;
         }
-        if (fmi_is_stopword(an->lang, w, wl)) t->flags |= FM_TOKEN_STOPWORD;
+        if (wc & FMI_WORD_STOP) t->flags |= FM_TOKEN_STOPWORD;
         if ((stages & FM_STAGE_STEM) && !(t->flags & FM_TOKEN_STOPWORD)) {
           const char *s;
           size_t sl;
