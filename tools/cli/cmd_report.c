@@ -566,11 +566,23 @@ static void scan(ctx *c, int want_heads) {
     fm_reader_free(r);
   }
   if (want_heads) {
-    size_t h;
-    for (h = 0; h < c->hs.n; h++)
-      if (c->hs.n_labels[h] > 1)
-        qsort(c->hs.labels[h], c->hs.n_labels[h], sizeof **c->hs.labels,
-              cmp_str);
+    size_t h, k2 = 0;
+    for (h = 0; h < c->hs.n; h++) {
+      /* a head whose column is always empty (churn_reason in a tagged
+       * ticket export) has no labels: leave it out */
+      if (!c->hs.n_labels[h]) {
+        free(c->hs.names[h]);
+        free(c->hs.labels[h]);
+        continue;
+      }
+      qsort(c->hs.labels[h], c->hs.n_labels[h], sizeof **c->hs.labels,
+            cmp_str);
+      c->hs.names[k2] = c->hs.names[h];
+      c->hs.labels[k2] = c->hs.labels[h];
+      c->hs.n_labels[k2] = c->hs.n_labels[h];
+      k2++;
+    }
+    c->hs.n = k2;
   }
 }
 
