@@ -58,7 +58,7 @@ static void try_model(const void *bytes, size_t size) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* The loader wants 8-byte aligned bytes; libFuzzer's may not be. */
-  uint64_t *copy = malloc((size / 8 + 1) * 8);
+  uint64_t *copy = calloc(size / 8 + 1, 8);
   if (!copy) return 0;
   if (size) memcpy(copy, data, size);
   try_model(copy, size);
