@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
@@ -79,6 +80,8 @@ static void help(FILE *out) {
     "  --save-agg FILE      also write the aggregate (JSON) for later merging\n"
     "  --rejects FILE       rejected rows as JSON Lines (file, line, reason,\n"
     "                       raw); without it the first %d reasons go to stderr\n"
+    "  -j, --jobs N         tag on N threads (default 1); the report is the\n"
+    "                       same for any N\n"
     "  -q, --quiet          no summary on stderr\n"
     "  -h, --help           show this help\n"
     "\n"
@@ -226,7 +229,7 @@ typedef struct headset {
 
 typedef struct ctx {
   fm_model *model;
-  fm_tagger *tagger;
+  fm_agg_opts agg_opts; /* the workers' aggregates are made alike */
   source src[MAX_SRC];
   size_t n_src;
   fm_date_order date_order;
@@ -586,60 +589,266 @@ static void scan(ctx *c, int want_heads) {
   }
 }
 
-/* ---- pass 2: tag and aggregate -------------------------------------------- */
+/* ---- pass 2 ---------------------------------------------------------- */
 
 static int in_periods(const ctx *c, int64_t t) {
   return (t >= c->since && t < c->until) ||
          (c->compare && t >= c->prev_since && t < c->since);
 }
 
-static void add_record(ctx *c, source *s, const fm_record *rec,
-                       fm_agg_tag *tags, char **labels_buf) {
-  fm_agg_item it = FM_AGG_ITEM_INIT;
+/* ---- pass 2: tag and aggregate on N threads --------------------------------
+ * The main thread reads, checks and rejects rows in input order (so the
+ * rejects are the same for any N) and queues the rest in batches; N
+ * workers, each with its own tagger and its own aggregate, tag and add
+ * them. The workers' aggregates are merged at the end: merging is exact
+ * and order-free, so the report is byte for byte the same for any N. */
+
+#define BATCH_ROWS 256
+#define BATCH_BYTES ((size_t)1 << 20)
+
+typedef struct jtag {
+  size_t head, label; /* label: offset into the batch's bytes */
+  double prob;
+  int review;
+} jtag;
+
+typedef struct job {
+  unsigned src;
+  int tagged;
+  int64_t date;
+  double score, revenue;
+  int has_score, has_revenue;
+  size_t text, text_len, id, account, lang; /* offsets, NUL-terminated */
+  size_t tag_first, n_tags;
+} job;
+
+typedef struct batch {
+  job *jobs;
+  size_t n, cap;
+  jtag *tags;
+  size_t nt, capt;
+  char *data;
+  size_t len, dcap;
+} batch;
+
+typedef struct pool {
+  pthread_mutex_t mu;
+  pthread_cond_t cv_work, cv_free;
+  batch *ring;
+  batch **todo, **free_;  /* stacks of batch pointers */
+  size_t n_todo, n_free, k;
+  int done;               /* no more batches will come */
+  int failed;             /* a worker hit an unexpected error */
+  int fail_status;
+  char fail_msg[400];
+} pool;
+
+typedef struct worker {
+  ctx *c;
+  pool *p;
+  fm_tagger *tagger;
+  fm_agg *agg;
+  uint64_t tagged, used, review;
+  pthread_t th;
+} worker;
+
+static size_t put_bytes(batch *b, const char *s, size_t n) {
+  size_t off = b->len;
+  if (b->len + n + 1 > b->dcap) {
+    b->dcap = b->dcap ? b->dcap : 65536;
+    while (b->len + n + 1 > b->dcap) b->dcap *= 2;
+    b->data = xrealloc(b->data, b->dcap);
+  }
+  if (n) memcpy(b->data + b->len, s, n);
+  b->data[b->len + n] = 0;
+  b->len += n + 1;
+  return off;
+}
+
+static size_t put_str(batch *b, const char *s) {
+  return put_bytes(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+static void worker_fail(worker *w, int status, const char *what,
+                        const char *msg) {
+  pthread_mutex_lock(&w->p->mu);
+  if (!w->p->failed) {
+    w->p->failed = 1;
+    w->p->fail_status = status;
+    snprintf(w->p->fail_msg, sizeof w->p->fail_msg, "%s: %s", what, msg);
+  }
+  pthread_cond_broadcast(&w->p->cv_free);
+  pthread_cond_broadcast(&w->p->cv_work);
+  pthread_mutex_unlock(&w->p->mu);
+}
+
+/* Tags (or takes the tags of) and adds one batch. Returns 0, or -1 after
+ * recording a fatal error. */
+static int work_batch(worker *w, batch *b) {
+  ctx *c = w->c;
+  fm_agg_tag tags[64];
+  size_t i, h;
+  for (i = 0; i < b->n; i++) {
+    const job *j = &b->jobs[i];
+    const source *s = &c->src[j->src];
+    fm_agg_item it = FM_AGG_ITEM_INIT;
+    fm_error err;
+    fm_status st;
+    it.source = s->name;
+    it.id = b->data + j->id;
+    it.date = j->date;
+    it.has_date = 1;
+    it.account = b->data + j->account;
+    it.revenue = j->revenue;
+    it.has_revenue = j->has_revenue;
+    it.score = j->score;
+    it.has_score = j->has_score;
+    it.lang = b->data[j->lang] ? b->data + j->lang : NULL;
+    if (j->tagged) {
+      const fm_analysis *an = NULL;
+      size_t n = j->n_tags < 64 ? j->n_tags : 64;
+      for (h = 0; h < n; h++) {
+        const jtag *t = &b->tags[j->tag_first + h];
+        tags[h].head = c->hs.names[t->head];
+        tags[h].label = b->data + t->label;
+        tags[h].prob = t->prob;
+        tags[h].needs_review = t->review;
+      }
+      it.tags = tags;
+      it.n_tags = n;
+      it.text = b->data + j->text;
+      it.text_len = j->text_len;
+      /* tokens of the redacted text for the keyphrases: analysis only */
+      st = fm_tagger_analyze(w->tagger, it.text, it.text_len, it.lang, &an,
+                             &err);
+      if (st == FM_OK) {
+        it.tokens = an->tokens;
+        it.n_tokens = an->n_tokens;
+        if (!it.lang) it.lang = an->lang;
+      } else if (st != FM_ETOOBIG && st != FM_EUNICODE) {
+        worker_fail(w, cli_exit_for(st), "analysis failed", err.msg);
+        return -1;
+      }
+      w->used++;
+    } else {
+      const fm_result *res;
+      fm_tag_opts to = FM_TAG_OPTS_INIT;
+      to.source = s->name;
+      st = fm_tagger_tag(w->tagger, b->data + j->text, j->text_len, it.lang,
+                         &to, &res, &err);
+      if (st != FM_OK) {
+        worker_fail(w, cli_exit_for(st), "tagging failed", err.msg);
+        return -1;
+      }
+      fm_agg_item_from_result(&it, res, tags);
+      w->tagged++;
+    }
+    for (h = 0; h < it.n_tags; h++)
+      if (it.tags[h].needs_review) {
+        w->review++;
+        break;
+      }
+    st = fm_agg_add(w->agg, &it, &err);
+    if (st != FM_OK) {
+      worker_fail(w, cli_exit_for(st), "aggregate", err.msg);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static void *worker_main(void *arg) {
+  worker *w = arg;
+  pool *p = w->p;
+  for (;;) {
+    batch *b;
+    pthread_mutex_lock(&p->mu);
+    while (!p->n_todo && !p->done && !p->failed)
+      pthread_cond_wait(&p->cv_work, &p->mu);
+    if (p->failed || (!p->n_todo && p->done)) {
+      pthread_mutex_unlock(&p->mu);
+      return NULL;
+    }
+    b = p->todo[--p->n_todo];
+    pthread_mutex_unlock(&p->mu);
+    if (work_batch(w, b) != 0) return NULL;
+    b->n = b->nt = b->len = 0;
+    pthread_mutex_lock(&p->mu);
+    p->free_[p->n_free++] = b;
+    pthread_cond_signal(&p->cv_free);
+    pthread_mutex_unlock(&p->mu);
+  }
+}
+
+static batch *get_free(pool *p) {
+  batch *b = NULL;
+  pthread_mutex_lock(&p->mu);
+  while (!p->n_free && !p->failed) pthread_cond_wait(&p->cv_free, &p->mu);
+  if (!p->failed) b = p->free_[--p->n_free];
+  pthread_mutex_unlock(&p->mu);
+  return b;
+}
+
+static void submit(pool *p, batch *b) {
+  pthread_mutex_lock(&p->mu);
+  p->todo[p->n_todo++] = b;
+  pthread_cond_signal(&p->cv_work);
+  pthread_mutex_unlock(&p->mu);
+}
+
+static long label_of(const headset *hs, size_t h, const char *label) {
+  size_t l;
+  for (l = 0; l < hs->n_labels[h]; l++)
+    if (!strcmp(hs->labels[h][l], label)) return (long)l;
+  return -1;
+}
+
+/* Checks one record and queues it (1), counts it without tagging (0), or
+ * rejects it (-1). Runs on the reading thread, in input order. */
+static int prepare(ctx *c, size_t k, const fm_record *rec, batch *b,
+                   size_t max_doc) {
+  source *s = &c->src[k];
+  const account *ac = find_account(c, rec->account);
+  const char *raw;
+  size_t raw_len, h, n_tags = 0;
+  int trunc;
+  char why[400];
+  job *j;
+  double revenue = rec->revenue;
+  int has_revenue = rec->has_revenue;
+  const char *text = rec->text, *lang = rec->lang;
+  size_t text_len = rec->text_len;
   fm_error err;
   fm_status st;
-  const account *ac = find_account(c, rec->account);
-  size_t h, n = 0;
-  const char *raw;
-  size_t raw_len;
-  int trunc;
-  it.source = s->name;
-  it.id = rec->id;
-  it.date = rec->date;
-  it.has_date = rec->has_date;
-  it.account = rec->account;
-  it.revenue = rec->revenue;
-  it.has_revenue = rec->has_revenue;
-  it.score = rec->score;
-  it.has_score = rec->has_score;
-  if (!it.has_revenue && ac && ac->has_revenue) {
-    it.revenue = ac->revenue;
-    it.has_revenue = 1;
+  if (!has_revenue && ac && ac->has_revenue) {
+    revenue = ac->revenue;
+    has_revenue = 1;
   }
-  if (it.has_score && (it.score < 0 || it.score > 10)) {
-    raw = fm_reader_raw(rec->reader, &raw_len, &trunc);
-    reject(c, s, rec->line, "NPS score is not between 0 and 10", raw, raw_len,
-           trunc);
-    return;
-  }
-  if (it.has_revenue && (it.revenue < 0 || it.revenue > 1e15)) {
-    raw = fm_reader_raw(rec->reader, &raw_len, &trunc);
-    reject(c, s, rec->line, "revenue is negative or too large", raw, raw_len,
-           trunc);
-    return;
-  }
-  if (!rec->has_date || !in_periods(c, rec->date)) {
+  why[0] = 0;
+  if (rec->has_score && (rec->score < 0 || rec->score > 10))
+    snprintf(why, sizeof why, "NPS score is not between 0 and 10");
+  else if (has_revenue && (revenue < 0 || revenue > 1e15))
+    snprintf(why, sizeof why, "revenue is negative or too large");
+  if (!why[0] && (!rec->has_date || !in_periods(c, rec->date))) {
     /* counted by the aggregate, not worth tagging */
+    fm_agg_item it = FM_AGG_ITEM_INIT;
+    it.source = s->name;
+    it.date = rec->date;
+    it.has_date = rec->has_date;
     c->skipped++;
     st = fm_agg_add(c->agg, &it, &err);
     if (st != FM_OK) die_clean(cli_exit_for(st), "aggregate: %s", err.msg);
-    return;
+    return 0;
   }
-  if (s->tagged) {
+  if (!why[0] && s->tagged) {
     const char *red = fm_record_field(rec, "fm_redacted", NULL);
-    const char *lang = fm_record_field(rec, "fm_lang", NULL);
-    const fm_analysis *an = NULL;
-    for (h = 0; h < c->hs.n; h++) {
+    const char *fl = fm_record_field(rec, "fm_lang", NULL);
+    if (red) {
+      text = red;
+      text_len = strlen(red);
+    }
+    if (fl && fl[0]) lang = fl;
+    for (h = 0; h < c->hs.n && !why[0]; h++) {
       char key[300];
       const char *label, *prob, *rev;
       double p;
@@ -651,70 +860,94 @@ static void add_record(ctx *c, source *s, const fm_record *rec,
       snprintf(key, sizeof key, "fm_%s_review", c->hs.names[h]);
       rev = fm_record_field(rec, key, NULL);
       if (!parse_double(prob, &p) || p < 0 || p > 1) {
-        char why[400];
-        raw = fm_reader_raw(rec->reader, &raw_len, &trunc);
         snprintf(why, sizeof why, "fm_%s_prob is not a probability",
                  c->hs.names[h]);
-        reject(c, s, rec->line, why, raw, raw_len, trunc);
-        return;
+      } else if (label_of(&c->hs, h, label) < 0) {
+        snprintf(why, sizeof why, "head '%s' has no label '%.64s'",
+                 c->hs.names[h], label);
+      } else {
+        jtag *t;
+        if (b->nt == b->capt) {
+          b->capt = b->capt ? b->capt * 2 : 1024;
+          b->tags = xrealloc(b->tags, b->capt * sizeof *b->tags);
+        }
+        t = &b->tags[b->nt + n_tags];
+        t->head = h;
+        t->label = put_str(b, label);
+        t->prob = p;
+        t->review = rev && (!strcmp(rev, "true") || !strcmp(rev, "1"));
+        n_tags++;
+        if (b->nt + n_tags == b->capt) {
+          b->capt *= 2;
+          b->tags = xrealloc(b->tags, b->capt * sizeof *b->tags);
+        }
       }
-      free(labels_buf[n]);
-      labels_buf[n] = xstrdup(label);
-      tags[n].head = c->hs.names[h];
-      tags[n].label = labels_buf[n];
-      tags[n].prob = p;
-      tags[n].needs_review = rev && (!strcmp(rev, "true") || !strcmp(rev, "1"));
-      n++;
     }
-    it.tags = tags;
-    it.n_tags = n;
-    if (!red) red = rec->text;
-    it.text = red;
-    it.text_len = strlen(red);
-    it.lang = lang && lang[0] ? lang : rec->lang;
-    /* Tokens of the redacted text for the keyphrases: analysis only. */
-    if (fm_tagger_analyze(c->tagger, it.text, it.text_len,
-                          it.lang && it.lang[0] ? it.lang : NULL, &an,
-                          &err) == FM_OK) {
-      it.tokens = an->tokens;
-      it.n_tokens = an->n_tokens;
-      if (!it.lang || !it.lang[0]) it.lang = an->lang;
-    }
-    c->used_tags++;
-  } else {
-    const fm_result *res;
-    fm_tag_opts to = FM_TAG_OPTS_INIT;
-    to.source = s->name;
-    st = fm_tagger_tag(c->tagger, rec->text, rec->text_len,
-                       rec->lang[0] ? rec->lang : NULL, &to, &res, &err);
-    if (st == FM_ETOOBIG || st == FM_EUNICODE) {
-      raw = fm_reader_raw(rec->reader, &raw_len, &trunc);
-      reject(c, s, rec->line, err.msg, raw, raw_len, trunc);
-      return;
-    }
-    if (st != FM_OK) die_clean(cli_exit_for(st), "tagging failed: %s", err.msg);
-    fm_agg_item_from_result(&it, res, tags);
-    c->tagged_rows++;
   }
-  for (h = 0; h < it.n_tags; h++)
-    if (it.tags[h].needs_review) {
-      c->review++;
-      break;
-    }
-  st = fm_agg_add(c->agg, &it, &err);
-  if (st == FM_ENOTFOUND || st == FM_EINVAL) {
+  if (!why[0] && text_len > max_doc)
+    snprintf(why, sizeof why, "text over the document size cap (%zu bytes)",
+             max_doc);
+  if (why[0]) {
     raw = fm_reader_raw(rec->reader, &raw_len, &trunc);
-    reject(c, s, rec->line, err.msg, raw, raw_len, trunc);
-    return;
+    reject(c, s, rec->line, why, raw, raw_len, trunc);
+    return -1;
   }
-  if (st != FM_OK) die_clean(cli_exit_for(st), "aggregate: %s", err.msg);
+  if (b->n == b->cap) {
+    b->cap = b->cap ? b->cap * 2 : BATCH_ROWS;
+    b->jobs = xrealloc(b->jobs, b->cap * sizeof *b->jobs);
+  }
+  j = &b->jobs[b->n++];
+  memset(j, 0, sizeof *j);
+  j->src = (unsigned)k;
+  j->tagged = s->tagged == 1;
+  j->date = rec->date;
+  j->score = rec->score;
+  j->has_score = rec->has_score;
+  j->revenue = revenue;
+  j->has_revenue = has_revenue;
+  j->text = put_bytes(b, text, text_len);
+  j->text_len = text_len;
+  j->id = put_str(b, rec->id);
+  j->account = put_str(b, rec->account);
+  j->lang = put_str(b, lang);
+  j->tag_first = b->nt;
+  j->n_tags = n_tags;
+  b->nt += n_tags;
+  return 1;
 }
 
-static void aggregate(ctx *c) {
-  size_t k, i;
-  fm_agg_tag *tags = xcalloc(c->hs.n + 1, sizeof *tags);
-  char **labels = xcalloc(c->hs.n + 1, sizeof *labels);
-  for (k = 0; k < c->n_src; k++) {
+static void aggregate(ctx *c, int jobs) {
+  pool p;
+  worker *ws = xcalloc((size_t)jobs, sizeof *ws);
+  size_t k, i, max_doc = FM_MAX_DOC_BYTES_DEFAULT;
+  batch *b;
+  memset(&p, 0, sizeof p);
+  pthread_mutex_init(&p.mu, NULL);
+  pthread_cond_init(&p.cv_work, NULL);
+  pthread_cond_init(&p.cv_free, NULL);
+  p.k = 2 * (size_t)jobs + 2;
+  p.ring = xcalloc(p.k, sizeof *p.ring);
+  p.todo = xcalloc(p.k, sizeof *p.todo);
+  p.free_ = xcalloc(p.k, sizeof *p.free_);
+  for (i = 0; i < p.k; i++) p.free_[p.n_free++] = &p.ring[i];
+  if (c->model) {
+    fm_pipeline_opts po;
+    fm_model_pipeline_opts(c->model, &po);
+    if (po.max_doc_bytes) max_doc = po.max_doc_bytes;
+  }
+  for (i = 0; i < (size_t)jobs; i++) {
+    fm_error err;
+    ws[i].c = c;
+    ws[i].p = &p;
+    if (fm_tagger_new(c->model, NULL, &ws[i].tagger, &err) != FM_OK)
+      die_clean(cli_exit_for(err.code), "tagger: %s", err.msg);
+    if (fm_agg_new(&c->agg_opts, &ws[i].agg, &err) != FM_OK)
+      die_clean(cli_exit_for(err.code), "aggregate: %s", err.msg);
+    if (pthread_create(&ws[i].th, NULL, worker_main, &ws[i]) != 0)
+      die_clean(EXIT_IO, "cannot start a thread");
+  }
+  b = get_free(&p);
+  for (k = 0; k < c->n_src && b; k++) {
     source *s = &c->src[k];
     fm_reader *r = NULL;
     fm_error err;
@@ -750,13 +983,43 @@ static void aggregate(ctx *c) {
         c->read--;
         break;
       }
-      add_record(c, s, rec, tags, labels);
+      prepare(c, k, rec, b, max_doc);
+      if (b->n >= BATCH_ROWS || b->len >= BATCH_BYTES) {
+        submit(&p, b);
+        if (!(b = get_free(&p))) break;
+      }
     }
     fm_reader_free(r);
   }
-  for (i = 0; i <= c->hs.n; i++) free(labels[i]);
-  free(labels);
-  free(tags);
+  if (b && b->n) submit(&p, b);
+  pthread_mutex_lock(&p.mu);
+  p.done = 1;
+  pthread_cond_broadcast(&p.cv_work);
+  pthread_mutex_unlock(&p.mu);
+  for (i = 0; i < (size_t)jobs; i++) pthread_join(ws[i].th, NULL);
+  if (p.failed) die_clean(p.fail_status, "%s", p.fail_msg);
+  for (i = 0; i < (size_t)jobs; i++) {
+    fm_error err;
+    if (fm_agg_merge(c->agg, ws[i].agg, &err) != FM_OK)
+      die_clean(cli_exit_for(err.code), "aggregate: %s", err.msg);
+    c->tagged_rows += ws[i].tagged;
+    c->used_tags += ws[i].used;
+    c->review += ws[i].review;
+    fm_agg_free(ws[i].agg);
+    fm_tagger_free(ws[i].tagger);
+  }
+  for (i = 0; i < p.k; i++) {
+    free(p.ring[i].jobs);
+    free(p.ring[i].tags);
+    free(p.ring[i].data);
+  }
+  free(p.ring);
+  free(p.todo);
+  free(p.free_);
+  free(ws);
+  pthread_mutex_destroy(&p.mu);
+  pthread_cond_destroy(&p.cv_work);
+  pthread_cond_destroy(&p.cv_free);
 }
 
 /* ---- options -------------------------------------------------------------- */
@@ -830,6 +1093,7 @@ int cmd_report(int argc, char **argv) {
       {"weight", required_argument, NULL, O_WEIGHT},
       {"save-agg", required_argument, NULL, O_SAVEAGG},
       {"rejects", required_argument, NULL, O_REJECTS},
+      {"jobs", required_argument, NULL, 'j'},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -849,13 +1113,13 @@ int cmd_report(int argc, char **argv) {
   fm_agg_head *heads = NULL;
   fm_agg *first = NULL;
   fm_error err;
-  int c, compare = 1, compare_given = 0, sources_failed = 0;
+  int c, compare = 1, compare_given = 0, sources_failed = 0, jobs = 1;
   char d1[11], d2[11], d3[11], d4[11];
   struct sigaction sa;
 
   memset(&C, 0, sizeof C);
   optind = 1;
-  while ((c = getopt_long(argc, argv, "m:o:qh", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:o:j:qh", longopts, NULL)) != -1) {
     switch (c) {
     case 'm': model_path = optarg; break;
     case O_SOURCE: {
@@ -941,6 +1205,15 @@ int cmd_report(int argc, char **argv) {
     }
     case O_SAVEAGG: save_agg = optarg; break;
     case O_REJECTS: C.rejects_path = optarg; break;
+    case 'j': {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (*end || v < 1 || v > 256)
+        cli_usage_error("report", "-j wants 1 to 256 threads, got '%s'",
+                        optarg);
+      jobs = (int)v;
+      break;
+    }
     case 'q': C.quiet = 1; break;
     case 'h': help(stdout); return EXIT_ALL_OK;
     default:
@@ -1110,6 +1383,7 @@ int cmd_report(int argc, char **argv) {
     }
     ao.heads = heads;
     ao.n_heads = C.hs.n;
+    C.agg_opts = ao;
     if (fm_agg_new(&ao, &C.agg, &err) != FM_OK)
       cli_die(cli_exit_for(err.code), "aggregate: %s", err.msg);
     if (first) {
@@ -1131,15 +1405,12 @@ int cmd_report(int argc, char **argv) {
   }
 
   if (C.n_src) {
-    fm_error terr;
-    if (fm_tagger_new(C.model, NULL, &C.tagger, &terr) != FM_OK)
-      cli_die_err(cli_exit_for(terr.code), "tagger", &terr);
     if (C.rejects_path) {
       C.rejects = tmpfile();
       if (!C.rejects) cli_die(EXIT_IO, "cannot create a temporary file: %s",
                               strerror(errno));
     }
-    aggregate(&C);
+    if (C.agg_opts.size) aggregate(&C, jobs);
   }
   for (k = 0; k < C.n_src; k++) sources_failed += C.src[k].failed;
   if (C.n_src && sources_failed == (int)C.n_src && !n_aggs)
@@ -1235,7 +1506,6 @@ int cmd_report(int argc, char **argv) {
   }
 
   fm_agg_free(C.agg);
-  fm_tagger_free(C.tagger);
   fm_model_close(C.model);
   free(heads);
   free_heads(&C.hs);
