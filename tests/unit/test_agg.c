@@ -449,9 +449,81 @@ static void test_alloc_failures(void **state) {
   fm_agg_free(ref);
 }
 
+/* Which n-grams become phrases: never only stopwords, numbers or
+ * placeholders, never across punctuation, placeholders or emoji; a
+ * negator may open a phrase ("not working"). */
+static void test_phrase_rules(void **state) {
+  static const struct {
+    const char *text;
+    fm_token_kind kind;
+    unsigned flags;
+  } toks[] = {
+      {"the", FM_TOKEN_WORD, FM_TOKEN_STOPWORD},
+      {"<email>", FM_TOKEN_PLACEHOLDER, 0},
+      {"not", FM_TOKEN_WORD, FM_TOKEN_STOPWORD | FM_TOKEN_NEGATOR},
+      {"working", FM_TOKEN_WORD, FM_TOKEN_NEGATED},
+      {",", FM_TOKEN_PUNCT, 0},
+      {"2024", FM_TOKEN_NUMBER, 0},
+      {"error", FM_TOKEN_WORD, 0},
+      {"\xF0\x9F\x98\xA1", FM_TOKEN_EMOJI, 0},
+      {"and", FM_TOKEN_WORD, FM_TOKEN_STOPWORD},
+      {"the", FM_TOKEN_WORD, FM_TOKEN_STOPWORD},
+      {"export", FM_TOKEN_WORD, 0},
+      {"of", FM_TOKEN_WORD, FM_TOKEN_STOPWORD},
+      {"the", FM_TOKEN_WORD, FM_TOKEN_STOPWORD},
+      {"invoices", FM_TOKEN_WORD, 0},
+      {"x", FM_TOKEN_WORD, 0},
+      {"<num>", FM_TOKEN_NUMBER, 0}};
+  /* not: "the", "<email>", "2024", "and the", "export of the" (ends with
+   * a stopword), "of the invoice" (starts with one), "x" (one letter),
+   * anything with "<num>" or the emoji */
+  static const char *const want[] = {"working", "not working", "error",
+                                     "2024 error", "export", "invoice", NULL};
+  fm_token t[16];
+  fm_agg_opts o = fx_opts();
+  fm_agg *a = NULL;
+  fm_agg_item it = FM_AGG_ITEM_INIT;
+  fm_error err;
+  size_t i, n = 0;
+  (void)state;
+  for (i = 0; i < 16; i++) {
+    memset(&t[i], 0, sizeof t[i]);
+    t[i].text = t[i].stem = toks[i].text;
+    t[i].len = t[i].stem_len = strlen(toks[i].text);
+    if (!strcmp(toks[i].text, "invoices")) t[i].stem_len = 7; /* "invoice" */
+    t[i].kind = toks[i].kind;
+    t[i].flags = toks[i].flags;
+  }
+  assert_int_equal(fm_agg_new(&o, &a, &err), FM_OK);
+  it.has_date = 1;
+  it.date = FX_SINCE;
+  it.text = "x";
+  it.text_len = 1;
+  it.tokens = t;
+  it.n_tokens = 16;
+  assert_int_equal(fm_agg_add(a, &it, &err), FM_OK);
+  for (i = 0; want[i]; i++) {
+    fmi_agg_phrase *p = fmi_agg_phrase_find(a, fmi_hash64(want[i], strlen(want[i])));
+    if (!p) fprintf(stderr, "missing phrase '%s'\n", want[i]);
+    assert_non_null(p);
+    assert_int_equal(p->df[FMI_CUR], 1);
+    n++;
+  }
+  if (a->n_phrases != n) {
+    for (i = 0; i < a->n_phrases; i++)
+      fprintf(stderr, "phrase: '%s'\n", a->phrases[i].stems);
+  }
+  assert_int_equal(a->n_phrases, n);
+  /* the surface keeps the word as written, the key is its stem */
+  assert_string_equal(fmi_agg_phrase_find(a, fmi_hash64("invoice", 7))->surface,
+                      "invoices");
+  fm_agg_free(a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_merge_is_union),
+      cmocka_unit_test(test_phrase_rules),
       cmocka_unit_test(test_merge_exact_when_bounded),
       cmocka_unit_test(test_serialize_roundtrip),
       cmocka_unit_test(test_deserialize_rejects),
