@@ -18,6 +18,13 @@
  * length normalization, where a document's whole mass is a few units. */
 static const double alpha_grid[] = {0.003, 0.01, 0.03, 0.1, 0.3, 1.0};
 #define N_GRID (sizeof alpha_grid / sizeof alpha_grid[0])
+/* A grid pass keeps the weights of all alphas of a posting side by side,
+ * padded to 8 floats, so one posting is two 4-wide multiply-adds. */
+#define GRID_STRIDE 8
+
+#if defined(__GNUC__)
+typedef float fmi_v4f __attribute__((vector_size(16)));
+#endif
 
 typedef struct cv_work {
   const fmi_settings *set;
@@ -39,7 +46,8 @@ typedef struct cv_work {
   /* Weights of the current training set, computed the first time a
    * feature is met after work_prepare (stamp == gen): each query document
    * then costs multiply-adds only, and the logs are paid once per fold. */
-  float *delta;    /* postings * A */
+  float *delta;    /* postings * (A == 1 ? 1 : GRID_STRIDE) */
+  float *accf;     /* C * GRID_STRIDE, the sums of a grid pass */
   uint32_t *stamp; /* per feature */
   uint32_t gen;
 } cv_work;
@@ -57,6 +65,7 @@ static void work_free(cv_work *w) {
   fmi_free(w->acc);
   fmi_free(w->scores);
   fmi_free(w->delta);
+  fmi_free(w->accf);
   fmi_free(w->stamp);
 }
 
@@ -84,10 +93,11 @@ static fm_status work_init(cv_work *w, const fmi_settings *set,
   w->scores = fmi_malloc((FMI_MAX_GRID * w->C + 1) * sizeof *w->scores);
   w->stamp = fmi_calloc(w->F + 1, sizeof *w->stamp);
   w->delta = P + 1 <= SIZE_MAX / sizeof(float) / FMI_MAX_GRID
-                 ? fmi_malloc((P + 1) * (set->alpha_requested < 0 ? N_GRID : 1) *
+                 ? fmi_malloc((P + 1) * (set->alpha_requested < 0 ? GRID_STRIDE : 1) *
                               sizeof *w->delta)
                  : NULL;
-  if (!w->stamp || !w->delta || !w->df || !w->mass || !w->cdocs || !w->idf || !w->ncls || !w->nhead ||
+  w->accf = fmi_malloc((GRID_STRIDE * w->C + 1) * sizeof *w->accf);
+  if (!w->stamp || !w->delta || !w->accf || !w->df || !w->mass || !w->cdocs || !w->idf || !w->ncls || !w->nhead ||
       !w->cls_head || !w->prior || !w->cnst || !w->acc || !w->scores) {
     work_free(w);
     return fmi_fail(err, FM_ENOMEM, "out of memory for cross-validation");
@@ -187,6 +197,7 @@ static void work_prepare(cv_work *w, const unsigned char *excluded) {
 static void compute_deltas(cv_work *w, size_t f) {
   const fmi_counts *c = w->c;
   size_t A = w->A, k = c->post_off[f], b = c->post_off[f + 1], a;
+  size_t stride = A == 1 ? 1 : GRID_STRIDE;
   double idf = w->idf[f];
   bool cnb = w->set->variant == FM_NB_COMPLEMENT;
   while (k < b) {
@@ -199,7 +210,8 @@ static void compute_deltas(cv_work *w, size_t f) {
       j = b;
     }
     for (; k < j; k++) {
-      float *dst = w->delta + k * A;
+      float *dst = w->delta + k * stride;
+      for (a = A; a < stride; a++) dst[a] = 0;
       double n_wc = idf * (double)w->mass[k] / FMI_MASS_ONE;
       if (!w->mass[k]) {
         for (a = 0; a < A; a++) dst[a] = 0;
@@ -224,7 +236,10 @@ static void work_score(cv_work *w, size_t doc) {
   size_t A = w->A, C = w->C, e, a, k;
   double T = 0;
   bool idf_q = (w->set->flags & FMI_SETF_IDF_QUERY) != 0;
-  memset(w->acc, 0, A * C * sizeof *w->acc);
+  if (A == 1)
+    memset(w->acc, 0, C * sizeof *w->acc);
+  else
+    memset(w->accf, 0, GRID_STRIDE * C * sizeof *w->accf);
   for (e = d->off[doc]; e < d->off[doc + 1]; e++) {
     size_t f = d->feat[e], b = c->post_off[f + 1];
     double idf = w->idf[f], x;
@@ -236,18 +251,37 @@ static void work_score(cv_work *w, size_t doc) {
       for (k = c->post_off[f]; k < b; k++)
         w->acc[c->post_class[k]] += x * w->delta[k];
     } else {
-      /* acc is class-major here ([class][alpha]): contiguous updates */
+      /* [class][alpha] in floats: the grid only ranks alphas and feeds
+       * calibration, where six significant digits are plenty */
+      float xf = (float)x;
       for (k = c->post_off[f]; k < b; k++) {
-        const float *dl = w->delta + k * A;
-        double *acc = w->acc + (size_t)c->post_class[k] * A;
-        for (a = 0; a < A; a++) acc[a] += x * dl[a];
+        const float *dl = w->delta + k * GRID_STRIDE;
+        float *acc = w->accf + (size_t)c->post_class[k] * GRID_STRIDE;
+#if defined(__GNUC__)
+        fmi_v4f xv = {xf, xf, xf, xf}, d0, d1, a0, a1;
+        memcpy(&d0, dl, sizeof d0);
+        memcpy(&d1, dl + 4, sizeof d1);
+        memcpy(&a0, acc, sizeof a0);
+        memcpy(&a1, acc + 4, sizeof a1);
+        a0 += xv * d0;
+        a1 += xv * d1;
+        memcpy(acc, &a0, sizeof a0);
+        memcpy(acc + 4, &a1, sizeof a1);
+#else
+        for (a = 0; a < GRID_STRIDE; a++) acc[a] += xf * dl[a];
+#endif
       }
     }
   }
-  for (a = 0; a < A; a++)
+  if (A == 1) {
     for (k = 0; k < C; k++)
-      w->scores[a * C + k] =
-          w->prior[k] + w->cnst[a * C + k] * T + w->acc[k * A + a];
+      w->scores[k] = w->prior[k] + w->cnst[k] * T + w->acc[k];
+  } else {
+    for (a = 0; a < A; a++)
+      for (k = 0; k < C; k++)
+        w->scores[a * C + k] = w->prior[k] + w->cnst[a * C + k] * T +
+                               (double)w->accf[k * GRID_STRIDE + a];
+  }
 }
 
 /* ---- fold assignment -------------------------------------------------------- */
@@ -368,9 +402,9 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
   uint32_t *fold = NULL;
   unsigned char *ex = NULL;
   uint64_t *n_ok = NULL, *n_all = NULL;
-  fmi_calib_items *items = NULL;
+  fmi_calib_items *items = NULL, *grid_items = NULL;
   size_t *order = NULL, oi;
-  size_t n_in = 0, i, a, h, A, H = c->n_heads, best = 0;
+  size_t n_in = 0, i, a, h, A = 0, H = c->n_heads, best = 0;
   unsigned K = set->folds, j;
   bool auto_alpha = set->alpha_requested < 0;
   fm_status st;
@@ -397,8 +431,22 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
   else
     set_alphas(&w, &set->alpha, 1);
   A = w.A;
-  /* Pass 1: accuracy per alpha (and, with one alpha, the calibration
-   * items at once). */
+  /* With several alphas, the held-out scores of every alpha are kept for
+   * calibration when they fit in 256 MB; otherwise a second pass scores
+   * the chosen alpha again. */
+  if (set->calibrate && A > 1) {
+    size_t per_doc = 0, bytes;
+    for (h = 0; h < H; h++) per_doc += c->head_first[h + 1] - c->head_first[h];
+    if (!fmi_mul_overflows(per_doc * A * sizeof(double), n_in, &bytes) &&
+        bytes <= ((size_t)256 << 20)) {
+      grid_items = fmi_calloc(A * H, sizeof *grid_items);
+      if (!grid_items) goto nomem;
+      for (a = 0; a < A; a++)
+        for (h = 0; h < H; h++)
+          grid_items[a * H + h].n_labels = items[h].n_labels;
+    }
+  }
+  /* Pass 1: accuracy per alpha, and the calibration items. */
   for (j = 0; j < K; j++) {
     for (i = 0; i < d->n; i++)
       ex[i] = (excluded && excluded[i]) || fold[i] == j;
@@ -419,6 +467,10 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
         if (A == 1 && set->calibrate &&
             fmi_calib_items_add(&items[h], w.scores + f0, t - f0) != FM_OK)
           goto nomem;
+        for (a = 0; grid_items && a < A; a++)
+          if (fmi_calib_items_add(&grid_items[a * H + h],
+                                  w.scores + a * w.C + f0, t - f0) != FM_OK)
+            goto nomem;
       }
     }
   }
@@ -446,7 +498,13 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
     if (auto_alpha) out->n_grid = A;
     out->alpha = w.alphas[best];
   }
-  if (set->calibrate && A > 1) {
+  if (grid_items) {
+    for (h = 0; h < H; h++) {
+      fmi_calib_items tmp = items[h];
+      items[h] = grid_items[best * H + h];
+      grid_items[best * H + h] = tmp;
+    }
+  } else if (set->calibrate && A > 1) {
     /* Pass 2: scores with the chosen alpha for calibration. */
     set_alphas(&w, &out->alpha, 1);
     for (j = 0; j < K; j++) {
@@ -482,6 +540,9 @@ done:
   if (items)
     for (h = 0; h < H; h++) fmi_calib_items_free(&items[h]);
   fmi_free(items);
+  if (grid_items)
+    for (i = 0; i < A * H; i++) fmi_calib_items_free(&grid_items[i]);
+  fmi_free(grid_items);
   fmi_free(order);
   fmi_free(fold);
   fmi_free(ex);
