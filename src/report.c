@@ -28,6 +28,31 @@ void fmi_rep_money(fmi_out *o, int64_t cents) {
   fmi_out_c(o, (char)('0' + cents % 10));
 }
 
+void fmi_rep_money_text(fmi_out *o, int64_t cents) {
+  char digits[24];
+  size_t n = 0, i;
+  uint64_t whole;
+  if (cents < 0) {
+    fmi_out_c(o, '-');
+    whole = ((uint64_t)0 - (uint64_t)cents) / 100;
+    cents = -(cents % 100);
+  } else {
+    whole = (uint64_t)cents / 100;
+    cents %= 100;
+  }
+  do {
+    digits[n++] = (char)('0' + whole % 10);
+    whole /= 10;
+  } while (whole);
+  for (i = n; i-- > 0;) {
+    fmi_out_c(o, digits[i]);
+    if (i && i % 3 == 0) fmi_out_c(o, ',');
+  }
+  fmi_out_c(o, '.');
+  fmi_out_c(o, (char)('0' + cents / 10));
+  fmi_out_c(o, (char)('0' + cents % 10));
+}
+
 const char *fmi_rep_label(const fm_agg *a, size_t h, uint32_t tag) {
   if (tag == 0 || tag > a->heads[h].n_labels) return "-";
   return a->heads[h].labels[tag - 1];

@@ -103,6 +103,9 @@ void fmi_report_free(fmi_report *rep);
 /* Helpers the writers share. */
 /* Money from cents: "12,345.67" style without separators: "12345.67". */
 void fmi_rep_money(fmi_out *o, int64_t cents);
+/* The same with thousands separators ("12,345.67"), for Markdown and
+ * HTML. */
+void fmi_rep_money_text(fmi_out *o, int64_t cents);
 /* The label name of head h (untagged: "-"). */
 const char *fmi_rep_label(const fm_agg *a, size_t h, uint32_t tag);
 /* "YYYY-MM-DD" of a Unix time. */

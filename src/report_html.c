@@ -76,7 +76,7 @@ static const char css[] =
     ":root{--neg:#c0392b;--neu:#9aa5ad;--pos:#2e8b57;--ink:#1f2933;"
     "--mute:#5f6b7a;--line:#d9dee4;--acc:#2f6fb3;--bg:#f6f8fa}\n"
     "*{box-sizing:border-box}\n"
-    "body{margin:0 auto;max-width:1100px;padding:16px;color:var(--ink);"
+    "body{margin:0 auto;max-width:1240px;padding:16px;color:var(--ink);"
     "font:15px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,\"Noto "
     "Sans\",Arial,sans-serif}\n"
     "h1{font-size:1.6em;margin:.2em 0}\n"
@@ -93,11 +93,11 @@ static const char css[] =
     "table{border-collapse:collapse;width:100%;margin:.4em 0}\n"
     "th,td{border-bottom:1px solid var(--line);padding:4px 6px;"
     "text-align:left;vertical-align:top}\n"
-    "th{font-weight:600;background:var(--bg)}\n"
+    "th{font-weight:600;background:var(--bg);white-space:nowrap}\n"
     ".n{text-align:right;font-variant-numeric:tabular-nums;"
     "white-space:nowrap}\n"
-    ".up{color:var(--neg);font-weight:600}.down{color:var(--pos);"
-    "font-weight:600}\n"
+    ".up{color:var(--neg);font-weight:600;white-space:nowrap}"
+    ".down{color:var(--pos);font-weight:600;white-space:nowrap}\n"
     "blockquote{margin:.2em 0 .5em 0;padding:.1em .6em;border-left:3px "
     "solid var(--line);overflow-wrap:anywhere}\n"
     "ol.req>li{margin-bottom:.6em}\n"
@@ -340,7 +340,7 @@ static void chart_reasons(const fmi_report *rep, fmi_out *o) {
       if (by_rev[p]) {
         fmi_out tmp;
         memset(&tmp, 0, sizeof tmp);
-        fmi_rep_money(&tmp, rr->revenue_cents[src[p]]);
+        fmi_rep_money_text(&tmp, rr->revenue_cents[src[p]]);
         snprintf(num, sizeof num, "%s", tmp.b.data ? tmp.b.data : "");
         fmi_out_free(&tmp);
       } else {
@@ -421,7 +421,7 @@ static void summary(const fmi_report *rep, fmi_out *o) {
   }
   card_u64(o, "accounts", rep->accounts);
   fmi_out_s(o, "<div class=\"card\"><b>");
-  fmi_rep_money(o, rep->revenue_cents);
+  fmi_rep_money_text(o, rep->revenue_cents);
   fmi_out_s(o, "</b>revenue of these accounts</div></div>\n");
 
   fmi_out_s(o, "<h3>Items by language and source</h3>\n<div "
@@ -476,7 +476,7 @@ static void method(const fmi_report *rep, fmi_out *o) {
                "account that raised it / median account revenue");
   if (rep->median_revenue_cents > 0) {
     fmi_out_s(o, " (");
-    fmi_rep_money(o, (int64_t)(rep->median_revenue_cents + 0.5));
+    fmi_rep_money_text(o, (int64_t)(rep->median_revenue_cents + 0.5));
     fmi_out_c(o, ')');
   }
   fmi_out_s(o, "); 1 when no revenue is known. NPS impact = overall NPS "
@@ -540,7 +540,7 @@ static void areas(const fmi_report *rep, fmi_out *o) {
     fmi_out_s(o, "</td>");
     num_td(o, ra->accounts);
     fmi_out_s(o, "<td class=\"n\">");
-    fmi_rep_money(o, ra->revenue_cents);
+    fmi_rep_money_text(o, ra->revenue_cents);
     fmi_out_s(o, "</td><td class=\"n\">");
     if (ra->has_nps) {
       signed1(o, ra->nps);
@@ -651,7 +651,7 @@ static void requirements(const fmi_report *rep, fmi_out *o, fmi_buf *tmp) {
     fmi_out_s(o, "</li><li>Accounts: ");
     fmi_out_u64(o, ra->accounts);
     fmi_out_s(o, ", revenue ");
-    fmi_rep_money(o, ra->revenue_cents);
+    fmi_rep_money_text(o, ra->revenue_cents);
     fmi_out_s(o, "</li>");
     if (ra->has_nps) {
       fmi_out_s(o, "<li>NPS of respondents who mention it: ");
@@ -734,11 +734,11 @@ static void reasons(const fmi_report *rep, fmi_out *o) {
     fmi_out_s(o, "</td>");
     num_td(o, rr->sources[FMI_SRC_CHURN]);
     fmi_out_s(o, "<td class=\"n\">");
-    fmi_rep_money(o, rr->revenue_cents[FMI_SRC_CHURN]);
+    fmi_rep_money_text(o, rr->revenue_cents[FMI_SRC_CHURN]);
     fmi_out_s(o, "</td>");
     num_td(o, rr->sources[FMI_SRC_LOST_DEAL]);
     fmi_out_s(o, "<td class=\"n\">");
-    fmi_rep_money(o, rr->revenue_cents[FMI_SRC_LOST_DEAL]);
+    fmi_rep_money_text(o, rr->revenue_cents[FMI_SRC_LOST_DEAL]);
     fmi_out_s(o, "</td>");
     if (a->compare) num_td(o, rr->prev);
     fmi_out_s(o, "<td>");
@@ -753,9 +753,9 @@ static void reasons(const fmi_report *rep, fmi_out *o) {
     fmi_out_s(o, "</td></tr>\n");
   }
   fmi_out_s(o, "</tbody></table></div><p>Churned revenue: ");
-  fmi_rep_money(o, rep->reason_revenue_cents[FMI_SRC_CHURN]);
+  fmi_rep_money_text(o, rep->reason_revenue_cents[FMI_SRC_CHURN]);
   fmi_out_s(o, "; lost deal value: ");
-  fmi_rep_money(o, rep->reason_revenue_cents[FMI_SRC_LOST_DEAL]);
+  fmi_rep_money_text(o, rep->reason_revenue_cents[FMI_SRC_LOST_DEAL]);
   fmi_out_s(o, "</p></section>\n");
 }
 

@@ -175,7 +175,7 @@ static void summary(const fmi_report *rep, fmi_out *o) {
   fmi_out_u64(o, rep->accounts);
   fmi_out_s(o, a->compare ? " | | |\n" : " |\n");
   fmi_out_s(o, "| Revenue of these accounts | ");
-  fmi_rep_money(o, rep->revenue_cents);
+  fmi_rep_money_text(o, rep->revenue_cents);
   if (rep->accounts_with_revenue < rep->accounts) {
     fmi_out_s(o, " (");
     fmi_out_u64(o, rep->accounts_with_revenue);
@@ -239,7 +239,7 @@ static void method(const fmi_report *rep, fmi_out *o) {
                "that raised it / median account revenue");
   if (rep->median_revenue_cents > 0) {
     fmi_out_s(o, " (");
-    fmi_rep_money(o, (int64_t)(rep->median_revenue_cents + 0.5));
+    fmi_rep_money_text(o, (int64_t)(rep->median_revenue_cents + 0.5));
     fmi_out_c(o, ')');
   }
   fmi_out_s(o, "); 1 when no revenue is known. NPS impact = overall NPS "
@@ -290,7 +290,7 @@ static void areas_table(const fmi_report *rep, fmi_out *o) {
     fmi_out_s(o, " | ");
     fmi_out_u64(o, ra->accounts);
     fmi_out_s(o, " | ");
-    fmi_rep_money(o, ra->revenue_cents);
+    fmi_rep_money_text(o, ra->revenue_cents);
     fmi_out_s(o, " | ");
     if (ra->has_nps) {
       signed1(o, ra->nps);
@@ -376,7 +376,7 @@ static void area_details(const fmi_report *rep, fmi_out *o, fmi_buf *tmp) {
     fmi_out_s(o, "\n- Accounts: ");
     fmi_out_u64(o, ra->accounts);
     fmi_out_s(o, ", revenue ");
-    fmi_rep_money(o, ra->revenue_cents);
+    fmi_rep_money_text(o, ra->revenue_cents);
     fmi_out_c(o, '\n');
     if (ra->has_nps) {
       fmi_out_s(o, "- NPS of respondents who mention it: ");
@@ -448,11 +448,11 @@ static void reasons(const fmi_report *rep, fmi_out *o) {
     fmi_out_s(o, " | ");
     fmi_out_u64(o, rr->sources[FMI_SRC_CHURN]);
     fmi_out_s(o, " | ");
-    fmi_rep_money(o, rr->revenue_cents[FMI_SRC_CHURN]);
+    fmi_rep_money_text(o, rr->revenue_cents[FMI_SRC_CHURN]);
     fmi_out_s(o, " | ");
     fmi_out_u64(o, rr->sources[FMI_SRC_LOST_DEAL]);
     fmi_out_s(o, " | ");
-    fmi_rep_money(o, rr->revenue_cents[FMI_SRC_LOST_DEAL]);
+    fmi_rep_money_text(o, rr->revenue_cents[FMI_SRC_LOST_DEAL]);
     if (a->compare) {
       fmi_out_s(o, " | ");
       fmi_out_u64(o, rr->prev);
@@ -469,9 +469,9 @@ static void reasons(const fmi_report *rep, fmi_out *o) {
     fmi_out_s(o, " |\n");
   }
   fmi_out_s(o, "\nChurned revenue: ");
-  fmi_rep_money(o, rep->reason_revenue_cents[FMI_SRC_CHURN]);
+  fmi_rep_money_text(o, rep->reason_revenue_cents[FMI_SRC_CHURN]);
   fmi_out_s(o, "; lost deal value: ");
-  fmi_rep_money(o, rep->reason_revenue_cents[FMI_SRC_LOST_DEAL]);
+  fmi_rep_money_text(o, rep->reason_revenue_cents[FMI_SRC_LOST_DEAL]);
   fmi_out_s(o, "\n\n");
 }
 
