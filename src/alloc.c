@@ -12,20 +12,26 @@
 #include <stdlib.h>
 
 #ifdef FMI_FAULT_INJECTION
-static long fault_countdown = -1; /* -1: never fail */
-static long fault_allocs;
+#include <stdatomic.h>
+/* Atomic so that multi-threaded tests built with fault injection stay
+ * race-free under ThreadSanitizer; the countdown itself is only armed by
+ * single-threaded tests. */
+static atomic_long fault_countdown = -1; /* -1: never fail */
+static atomic_long fault_allocs;
 
 void fmi_fault_fail_after(long n) {
-  fault_countdown = n;
-  fault_allocs = 0;
+  atomic_store(&fault_countdown, n);
+  atomic_store(&fault_allocs, 0);
 }
-long fmi_fault_alloc_count(void) { return fault_allocs; }
+long fmi_fault_alloc_count(void) { return atomic_load(&fault_allocs); }
 
 static bool fault_now(void) {
-  fault_allocs++;
-  if (fault_countdown < 0) return false;
-  if (fault_countdown == 0) return true;
-  fault_countdown--;
+  long c;
+  atomic_fetch_add_explicit(&fault_allocs, 1, memory_order_relaxed);
+  c = atomic_load_explicit(&fault_countdown, memory_order_relaxed);
+  if (c < 0) return false;
+  if (c == 0) return true;
+  atomic_fetch_sub_explicit(&fault_countdown, 1, memory_order_relaxed);
   return false;
 }
 #define FAULT() (fault_now())
