@@ -180,7 +180,11 @@ static int FMI_PRINTF(6, 7)
   {
     size_t fixed = strlen(head) + strlen(where) + 1 + strlen(problem);
     size_t keep = fixed < room ? room - fixed : 0, at = 0;
-    if (flen > keep && keep > 4) {
+    /* ...down to its last 32 bytes: without file and line a message
+     * cannot be acted on at all, so past that the problem's tail (a long
+     * section name or value) is cut instead. */
+    if (keep < 32) keep = 32;
+    if (flen > keep) {
       at = append(p->msg, at, "...", 3);
       at = append(p->msg, at, file + flen - (keep - 3), keep - 3);
     } else {
