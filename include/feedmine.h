@@ -1102,6 +1102,9 @@ typedef struct fm_batch_config {
   size_t n_sources;
   const fm_batch_report *reports;
   size_t n_reports;
+  int retag_auto;             /* [model] retag = auto: every run re-tags
+                                 items tagged by another model (as
+                                 FM_BATCH_RETAG); default manual */
 } fm_batch_config;
 
 /* Reads and checks a batch configuration (INI). Every mistake is an

@@ -211,7 +211,7 @@ static void *thread_main(void *p) {
  * cannot be started runs its share on the main thread instead. */
 static void run_workers(job *j, work_fn fn) {
   thread_arg args[MAX_THREADS];
-  bool started[MAX_THREADS];
+  bool started[MAX_THREADS] = {false};
   size_t i;
   for (i = 1; i < j->n_workers; i++) {
     args[i].w = &j->workers[i];
@@ -545,7 +545,7 @@ static int cmp_account(const void *x, const void *y) {
 }
 
 static const account *find_account(const job *j, const char *name) {
-  account key;
+  account key = {NULL, 0};
   if (!j->n_accounts || !name || !*name) return NULL;
   key.name = (char *)name;
   return bsearch(&key, j->accounts, j->n_accounts, sizeof key, cmp_account);
@@ -1211,6 +1211,7 @@ fm_status fm_batch_run(const fm_batch_config *cfg, const fm_batch_opts *opts,
   j.cfg = cfg;
   j.stats = &stats;
   j.err = err;
+  if (cfg->retag_auto) j.opts.flags |= FM_BATCH_RETAG;
   j.dry = (j.opts.flags & FM_BATCH_DRY_RUN) != 0;
   fmi_arena_init(&j.arena, 0);
   stats.sources = (unsigned)cfg->n_sources;
@@ -1284,7 +1285,7 @@ done:
     char t_start[32], t_end[32];
     fmi_run_record rr;
     char *line = NULL;
-    fm_error e2;
+    fm_error e2 = {FM_OK, 0, 0, ""};
     fm_error *e = st == FM_OK ? err : &e2;
     fm_status st2;
     iso_time(start, t_start);

@@ -70,6 +70,7 @@ typedef struct cfg_impl {
   int keep_raw_text;
   unsigned raw_retention_days;
   size_t batch_size;
+  int retag_auto;
 } cfg_impl;
 
 /* Parser state shared by the line reader and the key handler. */
@@ -273,7 +274,7 @@ static int set_path(parse_ctx *p, char **slot, const char *v) {
 static const char *const store_keys[] = {"path", "keep_raw_text",
                                          "raw_retention_days", "batch_size",
                                          NULL};
-static const char *const model_keys[] = {"path", NULL};
+static const char *const model_keys[] = {"path", "retag", NULL};
 static const char *const accounts_keys[] = {"path", "map", NULL};
 static const char *const output_keys[] = {"dir", "rejects", "runs_log", NULL};
 static const char *const source_keys[] = {"type", "path", "map", "format",
@@ -407,6 +408,14 @@ static int handle_key(parse_ctx *p, section *s, const char *key,
     c->batch_size = (size_t)n;
     return 1;
   case SEC_MODEL:
+    if (!strcmp(key, "retag")) {
+      if (!strcasecmp(v, "auto")) c->retag_auto = 1;
+      else if (!strcasecmp(v, "manual")) c->retag_auto = 0;
+      else
+        return cfg_fail(p, FM_EPARSE, p->line, s->header, key,
+                        "'%.40s' is not auto or manual", v);
+      return 1;
+    }
     return set_path(p, &c->model, v);
   case SEC_ACCOUNTS:
     if (!strcmp(key, "path")) return set_path(p, &c->accounts, v);
@@ -797,6 +806,7 @@ static fm_status finish(cfg_impl *c) {
   c->pub.n_sources = ns;
   c->pub.reports = c->pub_reports;
   c->pub.n_reports = nr;
+  c->pub.retag_auto = c->retag_auto;
   return FM_OK;
 }
 

@@ -174,6 +174,16 @@ expect_eq "one tagging model after --retag" "$(wc -l <retag.models)" 1
 expect_eq "items tagged by the new model" "$(grep -c "$(cat retag.models)" retag.dump)" 295
 grep -q "$(grep -o '"model":"[0-9a-f]*","tags"' clean.dump | sort -u)" retag.dump && bad "old model tags left after --retag" || ok
 expect_eq "models recorded" "$(grep -c '^{"model"' retag.dump)" 2
+# retag = auto in the config does the same without --retag
+job retag_auto
+night retag_auto 2
+run retag_auto
+MODEL=model2.fmm job retag_auto
+sed -i 's/^\[model\]$/[model]\nretag = auto/' retag_auto/job.ini
+run retag_auto
+expect_grep "retag = auto" "295 re-tagged" retag_auto/.out
+dump retag_auto | cmp -s - retag.dump && ok || bad "retag = auto: store differs from --retag"
+
 job retag_crash
 night retag_crash 2
 run retag_crash

@@ -16,6 +16,7 @@ static const char good[] =
     "\n"
     "[model]\n"
     "path = /usr/share/feedmine/default.fmm\n"
+    "retag = auto\n"
     "[accounts]\n"
     "path = accounts.csv\n"
     "map = account = Account ID\n"
@@ -61,6 +62,7 @@ static void test_values_and_defaults(void **state) {
   assert_int_equal(c->raw_retention_days, 90);
   assert_int_equal(c->batch_size, 1000);
   assert_string_equal(c->model, "/usr/share/feedmine/default.fmm");
+  assert_int_equal(c->retag_auto, 1);
   assert_string_equal(c->accounts, "/etc/feedmine/accounts.csv");
   assert_int_equal(c->n_accounts_map, 1);
   assert_string_equal(c->accounts_map[0], "account=Account ID");
@@ -80,7 +82,7 @@ static void test_values_and_defaults(void **state) {
   assert_int_equal(s->delimiter, ';');
   assert_int_equal(s->date_order, FM_DATE_DMY);
   assert_int_equal(s->format, FM_FORMAT_AUTO);
-  assert_int_equal(s->line, 16);
+  assert_int_equal(s->line, 17);
   s = &c->sources[1];
   assert_string_equal(s->name, "survey");
   assert_string_equal(s->type, "nps");
@@ -118,6 +120,7 @@ static void test_minimal_defaults(void **state) {
   assert_string_equal(c->rejects, "out/rejects.jsonl");
   assert_string_equal(c->sources[0].type, "tickets");
   assert_int_equal(c->n_reports, 0);
+  assert_int_equal(c->retag_auto, 0);
   fm_batch_config_free(c);
 }
 
