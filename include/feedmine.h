@@ -477,6 +477,7 @@ typedef struct fm_model_info {
   double alpha_grid[16], alpha_grid_accuracy[16];
   const char *producer;        /* "feedmine 0.1.0"; owned by the model */
   const char *unicode_version; /* of the ICU that normalized the text */
+  const char *stemmers;        /* Snowball algorithms of the libstemmer used */
 } fm_model_info;
 
 /* Fills `out` (out->size must be set). Errors: FM_EINVAL. */

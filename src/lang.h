@@ -57,6 +57,11 @@ fm_status fmi_stem(fmi_stemmers *s, const char *lang, const char *w,
                    size_t n, const char **out, size_t *out_len,
                    fm_error *err);
 
+/* The Snowball algorithms this libstemmer build has, comma-separated, into
+ * buf (NUL-terminated, truncated to cap); returns its length. Recorded in
+ * models. Thread-safe. */
+size_t fmi_stemmer_names(char *buf, size_t cap);
+
 /* 1 if libstemmer has a stemmer for `lang`. */
 int fmi_has_stemmer(const char *lang);
 

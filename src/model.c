@@ -631,6 +631,7 @@ fm_status fm_model_info_get(const fm_model *m, fm_model_info *out,
   }
   info.producer = m->producer;
   info.unicode_version = m->unicode_version;
+  info.stemmers = m->stemmers;
   memcpy(out, &info, out->size);
   return FM_OK;
 }

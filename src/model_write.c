@@ -9,6 +9,8 @@
  * merge(train(A), train(B)) byte-identical to train(A u B).
  */
 #include "model.h"
+#include "lang.h"
+#include "normalize.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -280,11 +282,13 @@ static void write_settings(sec *s, sec *pool, const fmi_settings *set) {
   put32(s, (uint32_t)set->n_grid);
   put64(s, set->n_docs);
   put_str(pool, s, PRODUCER, strlen(PRODUCER));
-  /* The Unicode version and stemmer names are not reachable from here
-   * without crossing the ICU and libstemmer seams; empty until those
-   * files expose them. */
-  put_str(pool, s, "", 0);
-  put_str(pool, s, "", 0);
+  {
+    char uv[64], sn[1024];
+    size_t ul = fmi_unicode_version(uv, sizeof uv);
+    size_t sl = fmi_stemmer_names(sn, sizeof sn);
+    put_str(pool, s, uv, ul);
+    put_str(pool, s, sn, sl);
+  }
   put32(s, set->flags);
   put32(s, 0);
   for (i = 0; i < set->n_grid; i++) {
@@ -371,8 +375,9 @@ static void write_calib(sec *s, const fmi_calib *calib, size_t n_heads) {
   put32(s, 0);
   for (h = 0; h < n_heads; h++) {
     fmi_calib d;
-    const fmi_calib *k = calib ? &calib[h] : &d;
+    const fmi_calib *k;
     if (!calib) fmi_calib_default(&d);
+    k = calib ? &calib[h] : &d;
     put32(s, k->method);
     put32(s, k->n_items);
     putf64(s, k->temperature);

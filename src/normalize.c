@@ -30,7 +30,10 @@
  */
 #include "normalize.h"
 
+#include <stdio.h>
+
 #include <unicode/uchar.h>
+#include <unicode/uversion.h>
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 #include <unicode/utf16.h>
@@ -584,4 +587,19 @@ fm_status fmi_normalize(fmi_normalizer *n, const char *in, size_t len,
 
 nomem:
   return fmi_fail(err, FM_ENOMEM, "normalize: out of memory");
+}
+
+/* What decides the tokens a model was trained on: a different Unicode or
+ * ICU version can move word boundaries and case folding. */
+size_t fmi_unicode_version(char *buf, size_t cap) {
+  UVersionInfo uv, iv;
+  char us[U_MAX_VERSION_STRING_LENGTH], is[U_MAX_VERSION_STRING_LENGTH];
+  int n;
+  u_getUnicodeVersion(uv);
+  u_getVersion(iv);
+  u_versionToString(uv, us);
+  u_versionToString(iv, is);
+  n = snprintf(buf, cap, "Unicode %s, ICU %s", us, is);
+  if (n < 0) n = 0;
+  return (size_t)n < cap ? (size_t)n : cap ? cap - 1 : 0;
 }

@@ -39,4 +39,8 @@ fm_status fmi_normalize(fmi_normalizer *n, const char *in, size_t len,
                         fmi_arena *arena, char **out, size_t *out_len,
                         fm_error *err);
 
+/* "Unicode X, ICU Y" into buf (NUL-terminated, truncated to cap); returns
+ * its length. Recorded in models. Thread-safe. */
+size_t fmi_unicode_version(char *buf, size_t cap);
+
 #endif

@@ -148,3 +148,19 @@ fm_status fmi_stem(fmi_stemmers *s, const char *lang, const char *w,
   }
   return FM_OK;
 }
+
+size_t fmi_stemmer_names(char *buf, size_t cap) {
+  const char **l;
+  size_t n = 0;
+  if (cap == 0) return 0;
+  buf[0] = 0;
+  for (l = sb_stemmer_list(); *l; l++) {
+    size_t k = strlen(*l);
+    if (n + k + 2 >= cap) break;
+    if (n) buf[n++] = ',';
+    memcpy(buf + n, *l, k);
+    n += k;
+    buf[n] = 0;
+  }
+  return n;
+}

@@ -383,6 +383,10 @@ void cli_print_model_info(FILE *out, const char *path, const fm_model *m,
     fprintf(out, "id: %s\n", fm_model_id(m));
     fprintf(out, "size: %llu bytes\n", (unsigned long long)info.file_bytes);
     fprintf(out, "producer: %s\n", info.producer);
+    if (info.unicode_version && *info.unicode_version)
+      fprintf(out, "text: %s\n", info.unicode_version);
+    if (info.stemmers && *info.stemmers)
+      fprintf(out, "stemmers: %s\n", info.stemmers);
   }
   fprintf(out, "documents: %llu\n", (unsigned long long)info.documents);
   fprintf(out, "features: %llu (in the index: %llu; weights: %llu)\n",
