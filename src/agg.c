@@ -118,6 +118,32 @@ static char *dup_utf8(const char *s, size_t n, size_t max, int *cut) {
   return out;
 }
 
+/* Whether s[0..n) is valid UTF-8 (without control characters unless
+ * `controls`): names and phrase words go into the JSON form as they are,
+ * and it must read back; phrase words are joined with blanks and line
+ * breaks, so they may hold none. */
+static bool clean_utf8(const char *s, size_t n, bool controls) {
+  size_t i = 0;
+  while (i < n) {
+    uint32_t cp;
+    unsigned char b = (unsigned char)s[i];
+    size_t len = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3
+               : (b & 0xF8) == 0xF0 ? 4 : 0;
+    size_t k;
+    if (!len || i + len > n) return false;
+    for (k = 1; k < len; k++)
+      if (((unsigned char)s[i + k] & 0xC0) != 0x80) return false;
+    fmi_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+    if ((!controls && (cp < 0x20 || cp == 0x7F)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF) ||
+        cp > 0x10FFFF || (len == 2 && cp < 0x80) ||
+        (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
 static unsigned source_index(const char *s) {
   unsigned i;
   if (!s) return FMI_SRC_OTHER;
@@ -319,9 +345,10 @@ fm_status fmi_agg_create(const fm_agg_opts *in, fm_agg **out,
     return fmi_fail(err, FM_EINVAL, "an aggregate needs 1 to 64 heads");
   for (i = 0; i < o.n_heads; i++) {
     const fm_agg_head *h = &o.heads[i];
-    if (!h->name || !h->name[0] || strlen(h->name) > 64)
+    if (!h->name || !h->name[0] || strlen(h->name) > 64 ||
+        !clean_utf8(h->name, strlen(h->name), true))
       return fmi_fail(err, FM_EINVAL, "head %zu has no name (or one over "
-                      "64 bytes)", i);
+                      "64 bytes, or not UTF-8 text)", i);
     for (j = 0; j < i; j++)
       if (!strcmp(o.heads[j].name, h->name))
         return fmi_fail(err, FM_EINVAL, "head '%s' is named twice", h->name);
@@ -329,9 +356,10 @@ fm_status fmi_agg_create(const fm_agg_opts *in, fm_agg **out,
       return fmi_fail(err, FM_EINVAL, "head '%s' needs 1 to 4096 labels",
                       h->name);
     for (j = 0; j < h->n_labels; j++) {
-      if (!h->labels[j] || !h->labels[j][0] || strlen(h->labels[j]) > 64)
+      if (!h->labels[j] || !h->labels[j][0] || strlen(h->labels[j]) > 64 ||
+          !clean_utf8(h->labels[j], strlen(h->labels[j]), true))
         return fmi_fail(err, FM_EINVAL, "head '%s': label %zu is empty (or "
-                        "over 64 bytes)", h->name, j);
+                        "over 64 bytes, or not UTF-8 text)", h->name, j);
       for (k = 0; k < j; k++)
         if (!strcmp(h->labels[k], h->labels[j]))
           return fmi_fail(err, FM_EINVAL, "head '%s': label '%s' is named "
@@ -833,7 +861,9 @@ enum { TK_BREAK, TK_STOP, TK_NEGATOR, TK_WORD, TK_NUMBER };
 static int token_class(const fm_token *t) {
   const char *s = t->stem_len ? t->stem : t->text;
   size_t n = t->stem_len ? t->stem_len : t->len;
-  if (n == 0 || !s) return TK_BREAK;
+  if (n == 0 || !s || !t->text || !clean_utf8(s, n, false) ||
+      !clean_utf8(t->text, t->len, false))
+    return TK_BREAK;
   switch (t->kind) {
   case FM_TOKEN_WORD:
     if (memchr(s, ' ', n) || memchr(s, '\n', n)) return TK_BREAK;

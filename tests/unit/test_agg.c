@@ -288,6 +288,15 @@ static void test_new_errors(void **state) {
   h[0].n_labels = 3;
   assert_int_equal(fm_agg_new(&o, &a, &err), FM_EINVAL);
   assert_string_equal(err.msg, "head 'area' is named twice");
+  {
+    static const char *const bad_utf8[] = {"ok", "\xC3("};
+    fm_agg_head hb = {"area", bad_utf8, 2};
+    o = fx_opts();
+    o.heads = &hb;
+    o.n_heads = 1;
+    assert_int_equal(fm_agg_new(&o, &a, &err), FM_EINVAL);
+    assert_non_null(strstr(err.msg, "not UTF-8"));
+  }
   o = fx_opts();
   o.weight_churn = -1;
   assert_int_equal(fm_agg_new(&o, &a, &err), FM_EINVAL);
