@@ -95,6 +95,14 @@ static fm_status fill(fm_reader *r, fm_error *err) {
       return fmi_fail(err, FM_EIO, "%s: read error: %s", r->name,
                       strerror(errno));
     got = (size_t)k;
+    /* A regular file that ends before the size it had at open was
+     * truncated or replaced under us: the rows past this point are lost,
+     * which must not pass for a clean end of input. */
+    if (got == 0 && r->bytes_read < r->total_bytes)
+      return fmi_fail(err, FM_EIO,
+                      "%s: file shrank while being read (%llu of %llu bytes)",
+                      r->name, (unsigned long long)r->bytes_read,
+                      (unsigned long long)r->total_bytes);
   }
   if (got == 0) r->eof = true;
   r->in_end += got;
@@ -424,7 +432,13 @@ fm_status fm_reader_open(const char *path, const fm_reader_opts *opts,
       fm_reader_free(r);
       return st;
     }
-    if (S_ISREG(sb.st_mode)) r->total_bytes = (uint64_t)sb.st_size;
+    if (S_ISREG(sb.st_mode)) {
+      /* standard input may start past the beginning of the file */
+      off_t at = lseek(r->fd, 0, SEEK_CUR);
+      r->total_bytes = (uint64_t)sb.st_size;
+      if (at > 0) r->total_bytes -= at < sb.st_size ? (uint64_t)at
+                                                    : r->total_bytes;
+    }
   }
   return finish_open(r, opts, out, err);
 }
