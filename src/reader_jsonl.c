@@ -277,6 +277,8 @@ fm_status fmi_jsonl_next(fm_reader *r, fm_error *err) {
   fmi_span vals[FMI_F_COUNT][FMI_MAX_JOIN];
   size_t nvals[FMI_F_COUNT];
   const char *labels[FMI_F_COUNT];
+  const char *data;
+  size_t data_len;
   json_error_t jerr;
   uint64_t line;
   fm_status st;
@@ -300,7 +302,15 @@ fm_status fmi_jsonl_next(fm_reader *r, fm_error *err) {
     }
     if (!blank_line(r->raw.data ? r->raw.data : "", r->raw.len)) break;
   }
-  j->obj = json_loadb(r->raw.data, r->raw.len,
+  /* A BOM starting a later line (files with BOMs concatenated) belongs to
+   * no object: skipped as the one before the first line is. */
+  data = r->raw.data;
+  data_len = r->raw.len;
+  if (data_len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) {
+    data += 3;
+    data_len -= 3;
+  }
+  j->obj = json_loadb(data, data_len,
                       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY |
                           JSON_ALLOW_NUL,
                       &jerr);
