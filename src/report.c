@@ -715,7 +715,257 @@ fm_status fm_report_write(const fm_agg *a, const fm_report_opts *opts,
   return FM_OK;
 }
 
-void fmi_rep_p(fmi_out *o, double p) {
-  if (p < 0.0001) fmi_out_s(o, "<0.0001");
-  else fmi_out_dbl(o, p, 4);
+/* ---- what the Markdown and HTML writers share ------------------------ */
+
+void fmi_rep_p(fmi_out *o, const fmi_rep_style *st, double p) {
+  if (p < 0.0001) {
+    fmi_out_s(o, st->lt);
+    fmi_out_s(o, "0.0001");
+  } else {
+    fmi_out_dbl(o, p, 4);
+  }
+}
+
+void fmi_rep_pct(fmi_out *o, double share) {
+  fmi_out_dbl(o, share * 100.0, 1);
+  fmi_out_c(o, '%');
+}
+
+void fmi_rep_signed1(fmi_out *o, double v) {
+  if (v > 0.04999) fmi_out_c(o, '+');
+  fmi_out_dbl(o, v, 1);
+}
+
+void fmi_rep_change_text(fmi_out *o, const fmi_rep_style *st, uint64_t cur,
+                         uint64_t prev) {
+  int def;
+  double c = fmi_rep_change(cur, prev, &def);
+  if (!def) {
+    fmi_out_s(o, cur ? "new" : st->none);
+    return;
+  }
+  fmi_rep_signed1(o, c);
+  fmi_out_c(o, '%');
+}
+
+uint64_t fmi_rep_lang_items(const fmi_agg_lang *l) {
+  uint64_t t = 0;
+  size_t s;
+  for (s = 0; s < FMI_N_SRC; s++) t += l->items[FMI_CUR][s];
+  return t;
+}
+
+bool fmi_rep_counts(fmi_out *o, const fmi_rep_style *st,
+                    const char *const *names, const uint64_t *v, size_t n) {
+  size_t i;
+  bool first = true;
+  for (i = 0; i < n; i++) {
+    if (!v[i]) continue;
+    if (!first) fmi_out_s(o, ", ");
+    first = false;
+    st->text(o, names[i], strlen(names[i]));
+    fmi_out_c(o, ' ');
+    fmi_out_u64(o, v[i]);
+  }
+  return !first;
+}
+
+void fmi_rep_intro(const fmi_report *rep, const fmi_rep_style *st,
+                   fmi_out *o) {
+  const fm_agg *a = rep->agg;
+  fmi_out_s(o, "Period ");
+  fmi_out_s(o, st->bold);
+  fmi_out_s(o, rep->since);
+  fmi_out_s(o, " to ");
+  fmi_out_s(o, rep->until);
+  fmi_out_s(o, st->unbold);
+  fmi_out_s(o, " (");
+  fmi_out_i64(o, rep->days);
+  fmi_out_s(o, rep->days == 1 ? " day)" : " days)");
+  if (a->compare) {
+    fmi_out_s(o, ", compared with ");
+    fmi_out_s(o, rep->prev_since);
+    fmi_out_s(o, " to ");
+    fmi_out_s(o, rep->prev_until);
+  }
+  fmi_out_s(o, ". Data from ");
+  fmi_out_s(o, rep->first);
+  fmi_out_s(o, " to ");
+  fmi_out_s(o, rep->last);
+  if (a->outside || a->undated) {
+    fmi_out_s(o, "; not counted: ");
+    fmi_out_u64(o, a->outside);
+    fmi_out_s(o, " dated outside the compared periods, ");
+    fmi_out_u64(o, a->undated);
+    fmi_out_s(o, " undated");
+  }
+  fmi_out_c(o, '.');
+  if (rep->opts.generated_at) {
+    char d[11];
+    fmi_rep_date(rep->opts.generated_at, d);
+    fmi_out_s(o, " Generated ");
+    fmi_out_s(o, d);
+    fmi_out_c(o, '.');
+  }
+  if (a->sampling[1] || a->sampling[2] || a->sampling[3]) {
+    unsigned n;
+    fmi_out_s(o, " Keyphrases were sampled to stay within the memory cap: "
+                 "of the distinct phrases of 1, 2 and 3 words, one in ");
+    for (n = 1; n <= 3; n++) {
+      if (n > 1) fmi_out_s(o, n == 3 ? " and " : ", ");
+      fmi_out_u64(o, (uint64_t)1 << (a->sampling[n] < 63 ? a->sampling[n] : 63));
+    }
+    fmi_out_s(o, " is kept (by a hash of the phrase); counts of the phrases "
+                 "shown are exact.");
+  }
+}
+
+void fmi_rep_method(const fmi_report *rep, const fmi_rep_style *st,
+                    fmi_out *o) {
+  /* The weights in the order the method names them. */
+  static const struct {
+    const char *name;
+    unsigned w;
+  } weights[] = {
+      {"churn ", FMI_SRC_CHURN},     {", lost_deal ", FMI_SRC_LOST_DEAL},
+      {", NPS detractor ", FMI_N_SRC}, {", other NPS ", FMI_SRC_NPS},
+      {", ticket ", FMI_SRC_TICKET}, {", other ", FMI_SRC_OTHER},
+  };
+  const fm_agg *a = rep->agg;
+  size_t i;
+  fmi_out_s(o, "Priority = ");
+  fmi_out_s(o, st->sigma);
+  fmi_out_s(o, " source weight ");
+  fmi_out_s(o, st->times);
+  fmi_out_s(o, " (1 + negative share) ");
+  fmi_out_s(o, st->times);
+  fmi_out_s(o, " revenue factor. Weights: ");
+  for (i = 0; i < sizeof weights / sizeof weights[0]; i++) {
+    fmi_out_s(o, weights[i].name);
+    fmi_out_dbl(o, (double)a->weight_milli[weights[i].w] / 1000.0, 1);
+  }
+  fmi_out_s(o, ". Revenue factor = 1 + ");
+  fmi_out_s(o, st->log10);
+  fmi_out_s(o, "(1 + revenue per account that raised it / median account "
+               "revenue");
+  if (rep->median_revenue_cents > 0) {
+    fmi_out_s(o, " (");
+    fmi_rep_money_text(o, (int64_t)(rep->median_revenue_cents + 0.5));
+    fmi_out_c(o, ')');
+  }
+  fmi_out_s(o, "); 1 when no revenue is known. NPS impact = overall NPS ");
+  fmi_out_s(o, st->minus);
+  fmi_out_s(o, " NPS of the respondents who do not mention the area "
+               "(negative: the area costs NPS points).");
+  if (a->compare) {
+    fmi_out_s(o, " Trend: exact conditional binomial test of the two "
+                 "periods' counts (two-sided); rising or falling only when "
+                 "p ");
+    fmi_out_s(o, st->lt);
+    fmi_out_c(o, ' ');
+    fmi_out_dbl(o, rep->opts.alpha, 3);
+    fmi_out_c(o, '.');
+  }
+}
+
+void fmi_rep_requirements_note(const fmi_report *rep,
+                               const fmi_rep_style *st, fmi_out *o) {
+  fmi_out_s(o, "Per area, the phrases that set its feature requests and "
+               "complaints apart from the other areas' (weighted log-odds "
+               "with an informative Dirichlet prior, Monroe, Colaresi ");
+  fmi_out_s(o, st->amp);
+  fmi_out_s(o, " Quinn 2008; z over ");
+  fmi_out_dbl(o, rep->z_crit, 2);
+  fmi_out_s(o, " is significant at p ");
+  fmi_out_s(o, st->lt);
+  fmi_out_c(o, ' ');
+  fmi_out_dbl(o, rep->opts.alpha, 3);
+  fmi_out_s(o, "), with the clearest verbatims (redacted).");
+}
+
+void fmi_rep_emerging_note(const fmi_report *rep, const fmi_rep_style *st,
+                           fmi_out *o) {
+  fmi_out_s(o, "Phrases whose share of all items rose significantly against "
+               "the previous period (same log-odds, z ");
+  fmi_out_s(o, st->ge);
+  fmi_out_c(o, ' ');
+  fmi_out_dbl(o, rep->z_crit, 2);
+  fmi_out_s(o, ", at least 3 items).");
+}
+
+void fmi_rep_attribution(fmi_out *o, const fmi_rep_style *st,
+                         const fmi_agg_kept *k) {
+  const char *src = fmi_agg_source_names[k->source];
+  char date[11];
+  if (k->account[0]) {
+    st->text(o, k->account, strlen(k->account));
+    fmi_out_s(o, ", ");
+  }
+  st->text(o, src, strlen(src));
+  fmi_rep_date(k->date, date);
+  fmi_out_s(o, ", ");
+  fmi_out_s(o, date);
+}
+
+void fmi_rep_priority(fmi_out *o, const fmi_rep_style *st,
+                      const fmi_rep_area *ra) {
+  fmi_out_s(o, "Priority ");
+  fmi_out_dbl(o, ra->priority, 1);
+  fmi_out_s(o, " = ");
+  fmi_out_dbl(o, ra->weighted, 1);
+  fmi_out_c(o, ' ');
+  fmi_out_s(o, st->times);
+  fmi_out_s(o, " (1 + ");
+  fmi_out_dbl(o, ra->neg_share, 3);
+  fmi_out_s(o, ") ");
+  fmi_out_s(o, st->times);
+  fmi_out_c(o, ' ');
+  fmi_out_dbl(o, ra->rev_factor, 3);
+}
+
+void fmi_rep_area_nps(fmi_out *o, const fmi_rep_area *ra) {
+  fmi_out_s(o, "NPS of respondents who mention it: ");
+  fmi_rep_signed1(o, ra->nps);
+  fmi_out_s(o, " (");
+  fmi_out_u64(o, ra->nps_n);
+  fmi_out_s(o, " answers)");
+  if (ra->has_impact) {
+    fmi_out_s(o, "; NPS impact ");
+    fmi_rep_signed1(o, ra->impact);
+    fmi_out_s(o, " pts");
+  }
+}
+
+void fmi_rep_area_trend(fmi_out *o, const fmi_rep_style *st,
+                        const fmi_rep_area *ra) {
+  fmi_out_s(o, "Trend: ");
+  fmi_out_u64(o, ra->count);
+  fmi_out_s(o, " vs ");
+  fmi_out_u64(o, ra->prev);
+  fmi_out_s(o, " (");
+  fmi_rep_change_text(o, st, ra->count, ra->prev);
+  fmi_out_s(o, ", p = ");
+  fmi_rep_p(o, st, ra->p_value);
+}
+
+void fmi_rep_phrase_counts(fmi_out *o, const fmi_rep_phrase *ph) {
+  fmi_out_u64(o, ph->count);
+  fmi_out_s(o, ph->count == 1 ? " item, " : " items, ");
+  if (ph->accounts_estimated) fmi_out_c(o, '~');
+  fmi_out_u64(o, ph->accounts);
+  fmi_out_s(o, ph->accounts == 1 ? " account" : " accounts");
+}
+
+void fmi_rep_top_areas(fmi_out *o, const fmi_rep_style *st, const fm_agg *a,
+                       const fmi_rep_reason *rr) {
+  size_t k;
+  for (k = 0; k < rr->n_top; k++) {
+    const char *name = a->heads[a->h_area].labels[rr->top_area[k]];
+    if (k) fmi_out_s(o, ", ");
+    st->text(o, name, strlen(name));
+    fmi_out_s(o, " (");
+    fmi_out_u64(o, rr->top_count[k]);
+    fmi_out_c(o, ')');
+  }
+  if (!rr->n_top) fmi_out_s(o, st->none);
 }

@@ -121,8 +121,64 @@ double fmi_rep_change(uint64_t cur, uint64_t prev, int *defined);
  * when the kept text was already cut. */
 fm_status fmi_rep_excerpt(const char *text, int truncated, size_t max,
                           fmi_buf *out);
+/* What the Markdown and HTML writers spell differently in the prose and
+ * lists they share: the escaper for text that came from the data, and a
+ * few symbols. */
+typedef struct fmi_rep_style {
+  void (*text)(fmi_out *o, const char *s, size_t n);
+  const char *none;           /* an empty value: "-" or "&ndash;" */
+  const char *bold, *unbold;  /* around the period */
+  const char *times, *minus, *sigma, *ge, *lt, *amp;
+  const char *log10;
+} fmi_rep_style;
+
+/* A share as a percentage with one decimal: "12.5%". */
+void fmi_rep_pct(fmi_out *o, double share);
+/* One decimal with a sign when positive: "+3.2", "-1.0", "0.0". */
+void fmi_rep_signed1(fmi_out *o, double v);
+/* The change from prev to cur ("+12.5%"); "new" or the none mark when
+ * there is no previous count. */
+void fmi_rep_change_text(fmi_out *o, const fmi_rep_style *st, uint64_t cur,
+                         uint64_t prev);
 /* A p-value: "<0.0001" or 4 decimals. */
-void fmi_rep_p(fmi_out *o, double p);
+void fmi_rep_p(fmi_out *o, const fmi_rep_style *st, double p);
+/* The period's items of one language, all sources. */
+uint64_t fmi_rep_lang_items(const fmi_agg_lang *l);
+/* "name 3, other 1" for the nonzero counts of v (n names); returns false,
+ * having written nothing, when all are zero. */
+bool fmi_rep_counts(fmi_out *o, const fmi_rep_style *st,
+                    const char *const *names, const uint64_t *v, size_t n);
+
+/* Sentences and list items both human-readable writers print, in the
+ * style's spelling, without the format's block markup around them. */
+/* "Period 2024-01-01 to ... counts of the phrases shown are exact." */
+void fmi_rep_intro(const fmi_report *rep, const fmi_rep_style *st,
+                   fmi_out *o);
+/* How priority, revenue factor, NPS impact and trend are computed. */
+void fmi_rep_method(const fmi_report *rep, const fmi_rep_style *st,
+                    fmi_out *o);
+/* How the requirement phrases are chosen. */
+void fmi_rep_requirements_note(const fmi_report *rep,
+                               const fmi_rep_style *st, fmi_out *o);
+/* How the emerging phrases are chosen. */
+void fmi_rep_emerging_note(const fmi_report *rep, const fmi_rep_style *st,
+                           fmi_out *o);
+/* A verbatim's source: "account, source, date". */
+void fmi_rep_attribution(fmi_out *o, const fmi_rep_style *st,
+                         const fmi_agg_kept *k);
+/* "Priority 12.3 = 4.0 x (1 + 0.250) x 1.000" */
+void fmi_rep_priority(fmi_out *o, const fmi_rep_style *st,
+                      const fmi_rep_area *ra);
+/* "NPS of respondents who mention it: -20.0 (5 answers); NPS impact ..." */
+void fmi_rep_area_nps(fmi_out *o, const fmi_rep_area *ra);
+/* "Trend: 5 vs 3 (+66.7%, p = 0.5000" -- the writer closes it. */
+void fmi_rep_area_trend(fmi_out *o, const fmi_rep_style *st,
+                        const fmi_rep_area *ra);
+/* "3 items, ~2 accounts" of a requirement phrase. */
+void fmi_rep_phrase_counts(fmi_out *o, const fmi_rep_phrase *ph);
+/* The areas a reason cites most: "billing (3), login (1)" or none. */
+void fmi_rep_top_areas(fmi_out *o, const fmi_rep_style *st, const fm_agg *a,
+                       const fmi_rep_reason *rr);
 
 /* The four writers. */
 fm_status fmi_report_md(const fmi_report *rep, fmi_out *o);

@@ -40,36 +40,16 @@ static void html_text(fmi_out *o, const char *s, size_t n) {
 
 static void h(fmi_out *o, const char *s) { html_text(o, s, strlen(s)); }
 
-static void pct(fmi_out *o, double share) {
-  fmi_out_dbl(o, share * 100.0, 1);
-  fmi_out_c(o, '%');
-}
-
-static void signed1(fmi_out *o, double v) {
-  if (v > 0.04999) fmi_out_c(o, '+');
-  fmi_out_dbl(o, v, 1);
-}
-
-static void p_html(fmi_out *o, double p) {
-  if (p < 0.0001) fmi_out_s(o, "&lt;0.0001");
-  else fmi_out_dbl(o, p, 4);
-}
+static const fmi_rep_style html_style = {
+    html_text, "&ndash;", "<b>",   "</b>", "&times;",
+    "&minus;", "&Sigma;", "&ge;",  "&lt;", "&amp;",
+    "log<sub>10</sub>",
+};
 
 static void num_td(fmi_out *o, uint64_t v) {
   fmi_out_s(o, "<td class=\"n\">");
   fmi_out_u64(o, v);
   fmi_out_s(o, "</td>");
-}
-
-static void change(fmi_out *o, uint64_t cur, uint64_t prev) {
-  int def;
-  double c = fmi_rep_change(cur, prev, &def);
-  if (!def) {
-    fmi_out_s(o, cur ? "new" : "&ndash;");
-    return;
-  }
-  signed1(o, c);
-  fmi_out_c(o, '%');
 }
 
 static const char css[] =
@@ -375,13 +355,14 @@ static void summary(const fmi_report *rep, fmi_out *o) {
   fmi_out_s(o, "</b>items");
   if (a->compare) {
     fmi_out_s(o, " <span class=\"src\">(");
-    change(o, rep->items[FMI_CUR], rep->items[FMI_PREV]);
+    fmi_rep_change_text(o, &html_style, rep->items[FMI_CUR],
+                        rep->items[FMI_PREV]);
     fmi_out_s(o, " vs ");
     fmi_out_u64(o, rep->items[FMI_PREV]);
     fmi_out_s(o, ")</span>");
   }
   fmi_out_s(o, "</div><div class=\"card\"><b>");
-  if (rep->has_nps[FMI_CUR]) signed1(o, rep->nps[FMI_CUR]);
+  if (rep->has_nps[FMI_CUR]) fmi_rep_signed1(o, rep->nps[FMI_CUR]);
   else fmi_out_s(o, "&ndash;");
   fmi_out_s(o, "</b>NPS");
   if (rep->has_nps[FMI_CUR]) {
@@ -390,13 +371,13 @@ static void summary(const fmi_report *rep, fmi_out *o) {
     fmi_out_s(o, " answers");
     if (a->compare && rep->has_nps[FMI_PREV]) {
       fmi_out_s(o, "; previous ");
-      signed1(o, rep->nps[FMI_PREV]);
+      fmi_rep_signed1(o, rep->nps[FMI_PREV]);
     }
     fmi_out_s(o, ")</span>");
   }
   fmi_out_s(o, "</div><div class=\"card\"><b>");
   if (rep->sent_tagged)
-    pct(o, (double)rep->negative / (double)rep->sent_tagged);
+    fmi_rep_pct(o, (double)rep->negative / (double)rep->sent_tagged);
   else
     fmi_out_s(o, "&ndash;");
   fmi_out_s(o, "</b>negative</div>");
@@ -409,7 +390,7 @@ static void summary(const fmi_report *rep, fmi_out *o) {
       uint64_t t = rep->tagged_by_head[hh], r = rep->review_by_head[hh];
       if (!t) continue;
       fmi_out_s(o, "<div class=\"card\"><b>");
-      pct(o, (double)(t - r) / (double)t);
+      fmi_rep_pct(o, (double)(t - r) / (double)t);
       fmi_out_s(o, "</b>");
       h(o, a->heads[hh].name);
       fmi_out_s(o, " tags confident <span class=\"src\">(");
@@ -434,8 +415,7 @@ static void summary(const fmi_report *rep, fmi_out *o) {
   fmi_out_s(o, "<th class=\"n\">total</th></tr></thead><tbody>\n");
   for (i = 0; i < a->n_langs; i++) {
     const fmi_agg_lang *l = &a->langs[i];
-    uint64_t t = 0;
-    for (s = 0; s < FMI_N_SRC; s++) t += l->items[FMI_CUR][s];
+    uint64_t t = fmi_rep_lang_items(l);
     if (!t) continue;
     fmi_out_s(o, "<tr><td>");
     h(o, l->lang);
@@ -458,37 +438,8 @@ static void summary(const fmi_report *rep, fmi_out *o) {
 }
 
 static void method(const fmi_report *rep, fmi_out *o) {
-  const fm_agg *a = rep->agg;
-  fmi_out_s(o, "<p class=\"note\">Priority = &Sigma; source weight &times; "
-               "(1 + negative share) &times; revenue factor. Weights: churn ");
-  fmi_out_dbl(o, (double)a->weight_milli[FMI_SRC_CHURN] / 1000.0, 1);
-  fmi_out_s(o, ", lost_deal ");
-  fmi_out_dbl(o, (double)a->weight_milli[FMI_SRC_LOST_DEAL] / 1000.0, 1);
-  fmi_out_s(o, ", NPS detractor ");
-  fmi_out_dbl(o, (double)a->weight_milli[FMI_N_SRC] / 1000.0, 1);
-  fmi_out_s(o, ", other NPS ");
-  fmi_out_dbl(o, (double)a->weight_milli[FMI_SRC_NPS] / 1000.0, 1);
-  fmi_out_s(o, ", ticket ");
-  fmi_out_dbl(o, (double)a->weight_milli[FMI_SRC_TICKET] / 1000.0, 1);
-  fmi_out_s(o, ", other ");
-  fmi_out_dbl(o, (double)a->weight_milli[FMI_SRC_OTHER] / 1000.0, 1);
-  fmi_out_s(o, ". Revenue factor = 1 + log<sub>10</sub>(1 + revenue per "
-               "account that raised it / median account revenue");
-  if (rep->median_revenue_cents > 0) {
-    fmi_out_s(o, " (");
-    fmi_rep_money_text(o, (int64_t)(rep->median_revenue_cents + 0.5));
-    fmi_out_c(o, ')');
-  }
-  fmi_out_s(o, "); 1 when no revenue is known. NPS impact = overall NPS "
-               "&minus; NPS of the respondents who do not mention the area "
-               "(negative: the area costs NPS points).");
-  if (a->compare) {
-    fmi_out_s(o, " Trend: exact conditional binomial test of the two "
-                 "periods' counts (two-sided); rising or falling only when "
-                 "p &lt; ");
-    fmi_out_dbl(o, rep->opts.alpha, 3);
-    fmi_out_c(o, '.');
-  }
+  fmi_out_s(o, "<p class=\"note\">");
+  fmi_rep_method(rep, &html_style, o);
   fmi_out_s(o, "</p>\n");
 }
 
@@ -530,20 +481,20 @@ static void areas(const fmi_report *rep, fmi_out *o) {
                    : ra->trend < 0 ? "<td class=\"down\">falling &darr;</td>"
                                    : "<td>&ndash;</td>");
       fmi_out_s(o, "<td class=\"n\">");
-      p_html(o, ra->p_value);
+      fmi_rep_p(o, &html_style, ra->p_value);
       fmi_out_s(o, "</td>");
     }
     fmi_out_s(o, "<td>");
     sparkline(rep, o, ra->slots);
     fmi_out_s(o, "</td><td class=\"n\">");
-    pct(o, ra->neg_share);
+    fmi_rep_pct(o, ra->neg_share);
     fmi_out_s(o, "</td>");
     num_td(o, ra->accounts);
     fmi_out_s(o, "<td class=\"n\">");
     fmi_rep_money_text(o, ra->revenue_cents);
     fmi_out_s(o, "</td><td class=\"n\">");
     if (ra->has_nps) {
-      signed1(o, ra->nps);
+      fmi_rep_signed1(o, ra->nps);
       fmi_out_s(o, " <span class=\"src\">(");
       fmi_out_u64(o, ra->nps_n);
       fmi_out_s(o, ")</span>");
@@ -551,7 +502,7 @@ static void areas(const fmi_report *rep, fmi_out *o) {
       fmi_out_s(o, "&ndash;");
     }
     fmi_out_s(o, "</td><td class=\"n\">");
-    if (ra->has_impact) signed1(o, ra->impact);
+    if (ra->has_impact) fmi_rep_signed1(o, ra->impact);
     else fmi_out_s(o, "&ndash;");
     fmi_out_s(o, "</td></tr>\n");
   }
@@ -565,53 +516,32 @@ static void areas(const fmi_report *rep, fmi_out *o) {
 
 static void counts_list(fmi_out *o, const char *what, const fmi_agg_headdef *hd,
                         const uint64_t *v) {
-  size_t i;
-  bool first = true;
   if (!hd) return;
   fmi_out_s(o, "<li>");
   fmi_out_s(o, what);
   fmi_out_s(o, ": ");
-  for (i = 0; i < hd->n_labels; i++) {
-    if (!v[i]) continue;
-    if (!first) fmi_out_s(o, ", ");
-    first = false;
-    h(o, hd->labels[i]);
-    fmi_out_c(o, ' ');
-    fmi_out_u64(o, v[i]);
-  }
-  if (first) fmi_out_s(o, "&ndash;");
+  if (!fmi_rep_counts(o, &html_style, (const char *const *)hd->labels, v,
+                      hd->n_labels))
+    fmi_out_s(o, "&ndash;");
   fmi_out_s(o, "</li>");
 }
 
 static void verbatim(fmi_out *o, fmi_buf *tmp, const fmi_agg_kept *k) {
-  char date[11];
   fmi_rep_excerpt(k->text, k->truncated, 280, tmp);
   fmi_out_s(o, "<blockquote>");
   html_text(o, tmp->data ? tmp->data : "", tmp->len);
   fmi_out_s(o, " <span class=\"src\">&mdash; ");
-  if (k->account[0]) {
-    h(o, k->account);
-    fmi_out_s(o, ", ");
-  }
-  h(o, fmi_agg_source_names[k->source]);
-  fmi_rep_date(k->date, date);
-  fmi_out_s(o, ", ");
-  fmi_out_s(o, date);
+  fmi_rep_attribution(o, &html_style, k);
   fmi_out_s(o, "</span></blockquote>\n");
 }
 
 static void requirements(const fmi_report *rep, fmi_out *o, fmi_buf *tmp) {
   const fm_agg *a = rep->agg;
-  size_t i, s, k;
+  size_t i, k;
   fmi_out_s(o, "<section id=\"requirements\"><h2>Requirements by area</h2>\n"
-               "<p class=\"note\">Per area, the phrases that set its feature "
-               "requests and complaints apart from the other areas' "
-               "(weighted log-odds with an informative Dirichlet prior, "
-               "Monroe, Colaresi &amp; Quinn 2008; z over ");
-  fmi_out_dbl(o, rep->z_crit, 2);
-  fmi_out_s(o, " is significant at p &lt; ");
-  fmi_out_dbl(o, rep->opts.alpha, 3);
-  fmi_out_s(o, "), with the clearest verbatims (redacted).</p>\n");
+               "<p class=\"note\">");
+  fmi_rep_requirements_note(rep, &html_style, o);
+  fmi_out_s(o, "</p>\n");
   for (i = 0; i < rep->n_areas; i++) {
     const fmi_rep_area *ra = &rep->areas[i];
     if (!ra->count) continue;
@@ -624,57 +554,28 @@ static void requirements(const fmi_report *rep, fmi_out *o, fmi_buf *tmp) {
     fmi_out_s(o, "</h3><ul><li>Items: ");
     fmi_out_u64(o, ra->count);
     fmi_out_s(o, " (");
-    {
-      bool first = true;
-      for (s = 0; s < FMI_N_SRC; s++) {
-        if (!ra->cur_counts->sources[s]) continue;
-        if (!first) fmi_out_s(o, ", ");
-        first = false;
-        h(o, fmi_agg_source_names[s]);
-        fmi_out_c(o, ' ');
-        fmi_out_u64(o, ra->cur_counts->sources[s]);
-      }
-    }
+    fmi_rep_counts(o, &html_style, fmi_agg_source_names,
+                   ra->cur_counts->sources, FMI_N_SRC);
     fmi_out_s(o, ")</li>");
     counts_list(o, "Kinds", a->h_kind >= 0 ? &a->heads[a->h_kind] : NULL,
                 ra->kinds);
     counts_list(o, "Sentiment", a->h_sent >= 0 ? &a->heads[a->h_sent] : NULL,
                 ra->sents);
-    fmi_out_s(o, "<li>Priority ");
-    fmi_out_dbl(o, ra->priority, 1);
-    fmi_out_s(o, " = ");
-    fmi_out_dbl(o, ra->weighted, 1);
-    fmi_out_s(o, " &times; (1 + ");
-    fmi_out_dbl(o, ra->neg_share, 3);
-    fmi_out_s(o, ") &times; ");
-    fmi_out_dbl(o, ra->rev_factor, 3);
+    fmi_out_s(o, "<li>");
+    fmi_rep_priority(o, &html_style, ra);
     fmi_out_s(o, "</li><li>Accounts: ");
     fmi_out_u64(o, ra->accounts);
     fmi_out_s(o, ", revenue ");
     fmi_rep_money_text(o, ra->revenue_cents);
     fmi_out_s(o, "</li>");
     if (ra->has_nps) {
-      fmi_out_s(o, "<li>NPS of respondents who mention it: ");
-      signed1(o, ra->nps);
-      fmi_out_s(o, " (");
-      fmi_out_u64(o, ra->nps_n);
-      fmi_out_s(o, " answers)");
-      if (ra->has_impact) {
-        fmi_out_s(o, "; NPS impact ");
-        signed1(o, ra->impact);
-        fmi_out_s(o, " pts");
-      }
+      fmi_out_s(o, "<li>");
+      fmi_rep_area_nps(o, ra);
       fmi_out_s(o, "</li>");
     }
     if (a->compare) {
-      fmi_out_s(o, "<li>Trend: ");
-      fmi_out_u64(o, ra->count);
-      fmi_out_s(o, " vs ");
-      fmi_out_u64(o, ra->prev);
-      fmi_out_s(o, " (");
-      change(o, ra->count, ra->prev);
-      fmi_out_s(o, ", p = ");
-      p_html(o, ra->p_value);
+      fmi_out_s(o, "<li>");
+      fmi_rep_area_trend(o, &html_style, ra);
       fmi_out_s(o, ra->trend > 0 ? ", <span class=\"up\">rising</span>)"
                    : ra->trend < 0 ? ", <span class=\"down\">falling</span>)"
                                    : ", not significant)");
@@ -693,11 +594,7 @@ static void requirements(const fmi_report *rep, fmi_out *o, fmi_buf *tmp) {
         fmi_out_s(o, "<li><b>");
         h(o, ph->p->surface);
         fmi_out_s(o, "</b> &mdash; ");
-        fmi_out_u64(o, ph->count);
-        fmi_out_s(o, ph->count == 1 ? " item, " : " items, ");
-        if (ph->accounts_estimated) fmi_out_s(o, "~");
-        fmi_out_u64(o, ph->accounts);
-        fmi_out_s(o, ph->accounts == 1 ? " account" : " accounts");
+        fmi_rep_phrase_counts(o, ph);
         fmi_out_s(o, ", <span class=\"src\">z = ");
         fmi_out_dbl(o, ph->z, 2);
         fmi_out_s(o, "</span>\n");
@@ -713,7 +610,7 @@ static void requirements(const fmi_report *rep, fmi_out *o, fmi_buf *tmp) {
 
 static void reasons(const fmi_report *rep, fmi_out *o) {
   const fm_agg *a = rep->agg;
-  size_t i, k;
+  size_t i;
   if (!rep->n_reasons) return;
   fmi_out_s(o, "<section id=\"reasons\"><h2>Churn and lost-deal "
                "reasons</h2>\n");
@@ -742,14 +639,7 @@ static void reasons(const fmi_report *rep, fmi_out *o) {
     fmi_out_s(o, "</td>");
     if (a->compare) num_td(o, rr->prev);
     fmi_out_s(o, "<td>");
-    for (k = 0; k < rr->n_top; k++) {
-      if (k) fmi_out_s(o, ", ");
-      h(o, a->heads[a->h_area].labels[rr->top_area[k]]);
-      fmi_out_s(o, " (");
-      fmi_out_u64(o, rr->top_count[k]);
-      fmi_out_c(o, ')');
-    }
-    if (!rr->n_top) fmi_out_s(o, "&ndash;");
+    fmi_rep_top_areas(o, &html_style, a, rr);
     fmi_out_s(o, "</td></tr>\n");
   }
   fmi_out_s(o, "</tbody></table></div><p>Churned revenue: ");
@@ -763,11 +653,9 @@ static void emerging(const fmi_report *rep, fmi_out *o) {
   size_t i;
   if (!rep->agg->compare) return;
   fmi_out_s(o, "<section id=\"emerging\"><h2>Emerging phrases</h2>\n<p "
-               "class=\"note\">Phrases whose share of all items rose "
-               "significantly against the previous period (same log-odds, "
-               "z &ge; ");
-  fmi_out_dbl(o, rep->z_crit, 2);
-  fmi_out_s(o, ", at least 3 items).</p>\n");
+               "class=\"note\">");
+  fmi_rep_emerging_note(rep, &html_style, o);
+  fmi_out_s(o, "</p>\n");
   if (!rep->n_emerging) {
     fmi_out_s(o, "<p>None this period.</p></section>\n");
     return;
@@ -808,9 +696,7 @@ static void review(const fmi_report *rep, fmi_out *o, fmi_buf *tmp) {
   fmi_out_s(o, "<th class=\"n\">any head</th></tr></thead><tbody>\n");
   for (i = 0; i < a->n_langs; i++) {
     const fmi_agg_lang *l = &a->langs[i];
-    uint64_t t = 0;
-    size_t s;
-    for (s = 0; s < FMI_N_SRC; s++) t += l->items[FMI_CUR][s];
+    uint64_t t = fmi_rep_lang_items(l);
     if (!t) continue;
     fmi_out_s(o, "<tr><td>");
     h(o, l->lang);
@@ -883,7 +769,6 @@ static void review(const fmi_report *rep, fmi_out *o, fmi_buf *tmp) {
 }
 
 fm_status fmi_report_html(const fmi_report *rep, fmi_out *o) {
-  const fm_agg *a = rep->agg;
   fmi_buf tmp = {NULL, 0, 0};
   fmi_out_s(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
                "charset=\"utf-8\">\n<meta name=\"viewport\" "
@@ -897,49 +782,8 @@ fm_status fmi_report_html(const fmi_report *rep, fmi_out *o) {
   fmi_out_s(o, css);
   fmi_out_s(o, "</style>\n</head>\n<body>\n<header><h1>");
   h(o, rep->opts.title);
-  fmi_out_s(o, "</h1>\n<p class=\"meta\">Period <b>");
-  fmi_out_s(o, rep->since);
-  fmi_out_s(o, " to ");
-  fmi_out_s(o, rep->until);
-  fmi_out_s(o, "</b> (");
-  fmi_out_i64(o, rep->days);
-  fmi_out_s(o, rep->days == 1 ? " day)" : " days)");
-  if (a->compare) {
-    fmi_out_s(o, ", compared with ");
-    fmi_out_s(o, rep->prev_since);
-    fmi_out_s(o, " to ");
-    fmi_out_s(o, rep->prev_until);
-  }
-  fmi_out_s(o, ". Data from ");
-  fmi_out_s(o, rep->first);
-  fmi_out_s(o, " to ");
-  fmi_out_s(o, rep->last);
-  if (a->outside || a->undated) {
-    fmi_out_s(o, "; not counted: ");
-    fmi_out_u64(o, a->outside);
-    fmi_out_s(o, " dated outside the compared periods, ");
-    fmi_out_u64(o, a->undated);
-    fmi_out_s(o, " undated");
-  }
-  fmi_out_c(o, '.');
-  if (rep->opts.generated_at) {
-    char d[11];
-    fmi_rep_date(rep->opts.generated_at, d);
-    fmi_out_s(o, " Generated ");
-    fmi_out_s(o, d);
-    fmi_out_c(o, '.');
-  }
-  if (a->sampling[1] || a->sampling[2] || a->sampling[3]) {
-    unsigned n;
-    fmi_out_s(o, " Keyphrases were sampled to stay within the memory cap: "
-                 "of the distinct phrases of 1, 2 and 3 words, one in ");
-    for (n = 1; n <= 3; n++) {
-      if (n > 1) fmi_out_s(o, n == 3 ? " and " : ", ");
-      fmi_out_u64(o, (uint64_t)1 << (a->sampling[n] < 63 ? a->sampling[n] : 63));
-    }
-    fmi_out_s(o, " is kept (by a hash of the phrase); counts of the phrases "
-                 "shown are exact.");
-  }
+  fmi_out_s(o, "</h1>\n<p class=\"meta\">");
+  fmi_rep_intro(rep, &html_style, o);
   fmi_out_s(o, "</p></header>\n");
   summary(rep, o);
   areas(rep, o);

@@ -38,43 +38,18 @@ static void md_text(fmi_out *o, const char *s, size_t n) {
 
 static void md_s(fmi_out *o, const char *s) { md_text(o, s, strlen(s)); }
 
-static void pct(fmi_out *o, double share) {
-  fmi_out_dbl(o, share * 100.0, 1);
-  fmi_out_c(o, '%');
-}
+static const fmi_rep_style md_style = {
+    md_text,      "-",          "**",         "**",
+    "\xC3\x97",   "\xE2\x88\x92", "\xCE\xA3",   "\xE2\x89\xA5",
+    "<",          "&",          "log10",
+};
 
-static void signed1(fmi_out *o, double v) {
-  if (v > 0.04999) fmi_out_c(o, '+');
-  fmi_out_dbl(o, v, 1);
-}
-
-static void change(fmi_out *o, uint64_t cur, uint64_t prev) {
-  int def;
-  double c = fmi_rep_change(cur, prev, &def);
-  if (!def) {
-    fmi_out_s(o, cur ? "new" : "-");
-    return;
-  }
-  signed1(o, c);
-  fmi_out_c(o, '%');
-}
-
-static void verbatim(const fmi_report *rep, fmi_out *o, fmi_buf *tmp,
-                     const fmi_agg_kept *k) {
-  char date[11];
+static void verbatim(fmi_out *o, fmi_buf *tmp, const fmi_agg_kept *k) {
   fmi_rep_excerpt(k->text, k->truncated, 280, tmp);
   fmi_out_s(o, "   - \xE2\x80\x9C");
   md_text(o, tmp->data ? tmp->data : "", tmp->len);
   fmi_out_s(o, "\xE2\x80\x9D \xE2\x80\x94 ");
-  if (k->account[0]) {
-    md_s(o, k->account);
-    fmi_out_s(o, ", ");
-  }
-  md_s(o, fmi_agg_source_names[k->source]);
-  fmi_rep_date(k->date, date);
-  fmi_out_s(o, ", ");
-  fmi_out_s(o, date);
-  (void)rep;
+  fmi_rep_attribution(o, &md_style, k);
   fmi_out_c(o, '\n');
 }
 
@@ -92,7 +67,8 @@ static void summary(const fmi_report *rep, fmi_out *o) {
     fmi_out_s(o, " | ");
     fmi_out_u64(o, rep->items[FMI_PREV]);
     fmi_out_s(o, " | ");
-    change(o, rep->items[FMI_CUR], rep->items[FMI_PREV]);
+    fmi_rep_change_text(o, &md_style, rep->items[FMI_CUR],
+                        rep->items[FMI_PREV]);
   }
   fmi_out_s(o, " |\n");
   for (s = 0; s < FMI_N_SRC; s++) {
@@ -105,13 +81,14 @@ static void summary(const fmi_report *rep, fmi_out *o) {
       fmi_out_s(o, " | ");
       fmi_out_u64(o, a->items[FMI_PREV][s]);
       fmi_out_s(o, " | ");
-      change(o, a->items[FMI_CUR][s], a->items[FMI_PREV][s]);
+      fmi_rep_change_text(o, &md_style, a->items[FMI_CUR][s],
+                          a->items[FMI_PREV][s]);
     }
     fmi_out_s(o, " |\n");
   }
   fmi_out_s(o, "| NPS | ");
   if (rep->has_nps[FMI_CUR]) {
-    signed1(o, rep->nps[FMI_CUR]);
+    fmi_rep_signed1(o, rep->nps[FMI_CUR]);
     fmi_out_s(o, " (");
     fmi_out_u64(o, rep->nps_n[FMI_CUR]);
     fmi_out_s(o, " answers)");
@@ -121,7 +98,7 @@ static void summary(const fmi_report *rep, fmi_out *o) {
   if (a->compare) {
     fmi_out_s(o, " | ");
     if (rep->has_nps[FMI_PREV]) {
-      signed1(o, rep->nps[FMI_PREV]);
+      fmi_rep_signed1(o, rep->nps[FMI_PREV]);
       fmi_out_s(o, " (");
       fmi_out_u64(o, rep->nps_n[FMI_PREV]);
       fmi_out_s(o, " answers)");
@@ -130,7 +107,7 @@ static void summary(const fmi_report *rep, fmi_out *o) {
     }
     fmi_out_s(o, " | ");
     if (rep->has_nps[FMI_CUR] && rep->has_nps[FMI_PREV]) {
-      signed1(o, rep->nps[FMI_CUR] - rep->nps[FMI_PREV]);
+      fmi_rep_signed1(o, rep->nps[FMI_CUR] - rep->nps[FMI_PREV]);
       fmi_out_s(o, " pts");
     } else {
       fmi_out_s(o, "-");
@@ -138,7 +115,7 @@ static void summary(const fmi_report *rep, fmi_out *o) {
   }
   fmi_out_s(o, " |\n| Negative | ");
   if (rep->sent_tagged)
-    pct(o, (double)rep->negative / (double)rep->sent_tagged);
+    fmi_rep_pct(o, (double)rep->negative / (double)rep->sent_tagged);
   else
     fmi_out_s(o, "-");
   fmi_out_s(o, a->compare ? " | | |\n" : " |\n");
@@ -146,7 +123,7 @@ static void summary(const fmi_report *rep, fmi_out *o) {
   fmi_out_u64(o, rep->items[FMI_CUR] - rep->review_any);
   if (rep->items[FMI_CUR]) {
     fmi_out_s(o, " (");
-    pct(o, (double)(rep->items[FMI_CUR] - rep->review_any) /
+    fmi_rep_pct(o, (double)(rep->items[FMI_CUR] - rep->review_any) /
                (double)rep->items[FMI_CUR]);
     fmi_out_c(o, ')');
   }
@@ -163,7 +140,7 @@ static void summary(const fmi_report *rep, fmi_out *o) {
       fmi_out_s(o, " of ");
       fmi_out_u64(o, t);
       fmi_out_s(o, " (");
-      pct(o, (double)(t - r) / (double)t);
+      fmi_rep_pct(o, (double)(t - r) / (double)t);
       fmi_out_c(o, ')');
       fmi_out_s(o, a->compare ? " | | |\n" : " |\n");
     }
@@ -194,8 +171,7 @@ static void summary(const fmi_report *rep, fmi_out *o) {
   fmi_out_c(o, '\n');
   for (i = 0; i < a->n_langs; i++) {
     const fmi_agg_lang *l = &a->langs[i];
-    uint64_t t = 0;
-    for (s = 0; s < FMI_N_SRC; s++) t += l->items[FMI_CUR][s];
+    uint64_t t = fmi_rep_lang_items(l);
     if (!t) continue;
     fmi_out_s(o, "| ");
     md_s(o, l->lang);
@@ -221,37 +197,7 @@ static void summary(const fmi_report *rep, fmi_out *o) {
 }
 
 static void method(const fmi_report *rep, fmi_out *o) {
-  const fm_agg *a = rep->agg;
-  fmi_out_s(o, "Priority = \xCE\xA3 source weight \xC3\x97 (1 + negative "
-               "share) \xC3\x97 revenue factor. Weights: churn ");
-  fmi_out_dbl(o, (double)a->weight_milli[FMI_SRC_CHURN] / 1000.0, 1);
-  fmi_out_s(o, ", lost_deal ");
-  fmi_out_dbl(o, (double)a->weight_milli[FMI_SRC_LOST_DEAL] / 1000.0, 1);
-  fmi_out_s(o, ", NPS detractor ");
-  fmi_out_dbl(o, (double)a->weight_milli[FMI_N_SRC] / 1000.0, 1);
-  fmi_out_s(o, ", other NPS ");
-  fmi_out_dbl(o, (double)a->weight_milli[FMI_SRC_NPS] / 1000.0, 1);
-  fmi_out_s(o, ", ticket ");
-  fmi_out_dbl(o, (double)a->weight_milli[FMI_SRC_TICKET] / 1000.0, 1);
-  fmi_out_s(o, ", other ");
-  fmi_out_dbl(o, (double)a->weight_milli[FMI_SRC_OTHER] / 1000.0, 1);
-  fmi_out_s(o, ". Revenue factor = 1 + log10(1 + revenue per account "
-               "that raised it / median account revenue");
-  if (rep->median_revenue_cents > 0) {
-    fmi_out_s(o, " (");
-    fmi_rep_money_text(o, (int64_t)(rep->median_revenue_cents + 0.5));
-    fmi_out_c(o, ')');
-  }
-  fmi_out_s(o, "); 1 when no revenue is known. NPS impact = overall NPS "
-               "\xE2\x88\x92 NPS of the respondents who do not mention the "
-               "area (negative: the area costs NPS points).");
-  if (a->compare) {
-    fmi_out_s(o, " Trend: exact conditional binomial test of the two "
-                 "periods' counts (two-sided); rising or falling only when "
-                 "p < ");
-    fmi_out_dbl(o, rep->opts.alpha, 3);
-    fmi_out_c(o, '.');
-  }
+  fmi_rep_method(rep, &md_style, o);
   fmi_out_s(o, "\n\n");
 }
 
@@ -283,17 +229,17 @@ static void areas_table(const fmi_report *rep, fmi_out *o) {
       fmi_out_s(o, ra->trend > 0 ? " | **rising** \xE2\x86\x91 | "
                    : ra->trend < 0 ? " | **falling** \xE2\x86\x93 | "
                                    : " | - | ");
-      fmi_rep_p(o, ra->p_value);
+      fmi_rep_p(o, &md_style, ra->p_value);
     }
     fmi_out_s(o, " | ");
-    pct(o, ra->neg_share);
+    fmi_rep_pct(o, ra->neg_share);
     fmi_out_s(o, " | ");
     fmi_out_u64(o, ra->accounts);
     fmi_out_s(o, " | ");
     fmi_rep_money_text(o, ra->revenue_cents);
     fmi_out_s(o, " | ");
     if (ra->has_nps) {
-      signed1(o, ra->nps);
+      fmi_rep_signed1(o, ra->nps);
       fmi_out_s(o, " (");
       fmi_out_u64(o, ra->nps_n);
       fmi_out_c(o, ')');
@@ -301,7 +247,7 @@ static void areas_table(const fmi_report *rep, fmi_out *o) {
       fmi_out_c(o, '-');
     }
     fmi_out_s(o, " | ");
-    if (ra->has_impact) signed1(o, ra->impact);
+    if (ra->has_impact) fmi_rep_signed1(o, ra->impact);
     else fmi_out_c(o, '-');
     fmi_out_s(o, " |\n");
   }
@@ -310,35 +256,22 @@ static void areas_table(const fmi_report *rep, fmi_out *o) {
 
 static void counts_line(fmi_out *o, const char *what, const fmi_agg_headdef *h,
                         const uint64_t *v) {
-  size_t i;
-  bool first = true;
   if (!h) return;
   fmi_out_s(o, "- ");
   fmi_out_s(o, what);
   fmi_out_s(o, ": ");
-  for (i = 0; i < h->n_labels; i++) {
-    if (!v[i]) continue;
-    if (!first) fmi_out_s(o, ", ");
-    first = false;
-    md_s(o, h->labels[i]);
-    fmi_out_c(o, ' ');
-    fmi_out_u64(o, v[i]);
-  }
-  if (first) fmi_out_c(o, '-');
+  if (!fmi_rep_counts(o, &md_style, (const char *const *)h->labels, v,
+                      h->n_labels))
+    fmi_out_c(o, '-');
   fmi_out_c(o, '\n');
 }
 
 static void area_details(const fmi_report *rep, fmi_out *o, fmi_buf *tmp) {
   const fm_agg *a = rep->agg;
-  size_t i, s, k;
-  fmi_out_s(o, "## Requirements by area\n\nPer area, the phrases that set "
-               "its feature requests and complaints apart from the other "
-               "areas' (weighted log-odds with an informative Dirichlet "
-               "prior, Monroe, Colaresi & Quinn 2008; z over ");
-  fmi_out_dbl(o, rep->z_crit, 2);
-  fmi_out_s(o, " is significant at p < ");
-  fmi_out_dbl(o, rep->opts.alpha, 3);
-  fmi_out_s(o, "), with the clearest verbatims (redacted).\n\n");
+  size_t i, k;
+  fmi_out_s(o, "## Requirements by area\n\n");
+  fmi_rep_requirements_note(rep, &md_style, o);
+  fmi_out_s(o, "\n\n");
   for (i = 0; i < rep->n_areas; i++) {
     const fmi_rep_area *ra = &rep->areas[i];
     if (!ra->count) continue;
@@ -349,57 +282,28 @@ static void area_details(const fmi_report *rep, fmi_out *o, fmi_buf *tmp) {
     fmi_out_s(o, "\n\n- Items: ");
     fmi_out_u64(o, ra->count);
     fmi_out_s(o, " (");
-    {
-      bool first = true;
-      for (s = 0; s < FMI_N_SRC; s++) {
-        if (!ra->cur_counts->sources[s]) continue;
-        if (!first) fmi_out_s(o, ", ");
-        first = false;
-        md_s(o, fmi_agg_source_names[s]);
-        fmi_out_c(o, ' ');
-        fmi_out_u64(o, ra->cur_counts->sources[s]);
-      }
-    }
+    fmi_rep_counts(o, &md_style, fmi_agg_source_names,
+                   ra->cur_counts->sources, FMI_N_SRC);
     fmi_out_s(o, ")\n");
     counts_line(o, "Kinds", a->h_kind >= 0 ? &a->heads[a->h_kind] : NULL,
                 ra->kinds);
     counts_line(o, "Sentiment", a->h_sent >= 0 ? &a->heads[a->h_sent] : NULL,
                 ra->sents);
-    fmi_out_s(o, "- Priority ");
-    fmi_out_dbl(o, ra->priority, 1);
-    fmi_out_s(o, " = ");
-    fmi_out_dbl(o, ra->weighted, 1);
-    fmi_out_s(o, " \xC3\x97 (1 + ");
-    fmi_out_dbl(o, ra->neg_share, 3);
-    fmi_out_s(o, ") \xC3\x97 ");
-    fmi_out_dbl(o, ra->rev_factor, 3);
+    fmi_out_s(o, "- ");
+    fmi_rep_priority(o, &md_style, ra);
     fmi_out_s(o, "\n- Accounts: ");
     fmi_out_u64(o, ra->accounts);
     fmi_out_s(o, ", revenue ");
     fmi_rep_money_text(o, ra->revenue_cents);
     fmi_out_c(o, '\n');
     if (ra->has_nps) {
-      fmi_out_s(o, "- NPS of respondents who mention it: ");
-      signed1(o, ra->nps);
-      fmi_out_s(o, " (");
-      fmi_out_u64(o, ra->nps_n);
-      fmi_out_s(o, " answers)");
-      if (ra->has_impact) {
-        fmi_out_s(o, "; NPS impact ");
-        signed1(o, ra->impact);
-        fmi_out_s(o, " pts");
-      }
+      fmi_out_s(o, "- ");
+      fmi_rep_area_nps(o, ra);
       fmi_out_c(o, '\n');
     }
     if (a->compare) {
-      fmi_out_s(o, "- Trend: ");
-      fmi_out_u64(o, ra->count);
-      fmi_out_s(o, " vs ");
-      fmi_out_u64(o, ra->prev);
-      fmi_out_s(o, " (");
-      change(o, ra->count, ra->prev);
-      fmi_out_s(o, ", p = ");
-      fmi_rep_p(o, ra->p_value);
+      fmi_out_s(o, "- ");
+      fmi_rep_area_trend(o, &md_style, ra);
       fmi_out_s(o, ra->trend > 0 ? ", **rising**)\n"
                    : ra->trend < 0 ? ", **falling**)\n"
                                    : ", not significant)\n");
@@ -414,15 +318,12 @@ static void area_details(const fmi_report *rep, fmi_out *o, fmi_buf *tmp) {
       fmi_out_s(o, ". **");
       md_s(o, ph->p->surface);
       fmi_out_s(o, "** \xE2\x80\x94 ");
-      fmi_out_u64(o, ph->count);
-      fmi_out_s(o, ph->count == 1 ? " item, " : " items, ");
-      if (ph->accounts_estimated) fmi_out_s(o, "~");
-      fmi_out_u64(o, ph->accounts);
-      fmi_out_s(o, ph->accounts == 1 ? " account, z = " : " accounts, z = ");
+      fmi_rep_phrase_counts(o, ph);
+      fmi_out_s(o, ", z = ");
       fmi_out_dbl(o, ph->z, 2);
       fmi_out_c(o, '\n');
       for (v = 0; v < ph->n_verbatims; v++)
-        verbatim(rep, o, tmp, ph->verbatims[v]);
+        verbatim(o, tmp, ph->verbatims[v]);
     }
     if (ra->n_phrases) fmi_out_c(o, '\n');
   }
@@ -430,7 +331,7 @@ static void area_details(const fmi_report *rep, fmi_out *o, fmi_buf *tmp) {
 
 static void reasons(const fmi_report *rep, fmi_out *o) {
   const fm_agg *a = rep->agg;
-  size_t i, k;
+  size_t i;
   if (!rep->n_reasons) return;
   fmi_out_s(o, "## Churn and lost-deal reasons\n\nChurned revenue is the "
                "accounts' monthly revenue; lost deal value is the deals' "
@@ -458,14 +359,7 @@ static void reasons(const fmi_report *rep, fmi_out *o) {
       fmi_out_u64(o, rr->prev);
     }
     fmi_out_s(o, " | ");
-    for (k = 0; k < rr->n_top; k++) {
-      if (k) fmi_out_s(o, ", ");
-      md_s(o, a->heads[a->h_area].labels[rr->top_area[k]]);
-      fmi_out_s(o, " (");
-      fmi_out_u64(o, rr->top_count[k]);
-      fmi_out_c(o, ')');
-    }
-    if (!rr->n_top) fmi_out_c(o, '-');
+    fmi_rep_top_areas(o, &md_style, a, rr);
     fmi_out_s(o, " |\n");
   }
   fmi_out_s(o, "\nChurned revenue: ");
@@ -478,11 +372,9 @@ static void reasons(const fmi_report *rep, fmi_out *o) {
 static void emerging(const fmi_report *rep, fmi_out *o) {
   size_t i;
   if (!rep->agg->compare) return;
-  fmi_out_s(o, "## Emerging phrases\n\nPhrases whose share of all items "
-               "rose significantly against the previous period (same "
-               "log-odds, z \xE2\x89\xA5 ");
-  fmi_out_dbl(o, rep->z_crit, 2);
-  fmi_out_s(o, ", at least 3 items).\n\n");
+  fmi_out_s(o, "## Emerging phrases\n\n");
+  fmi_rep_emerging_note(rep, &md_style, o);
+  fmi_out_s(o, "\n\n");
   if (!rep->n_emerging) {
     fmi_out_s(o, "None this period.\n\n");
     return;
@@ -523,9 +415,7 @@ static void review(const fmi_report *rep, fmi_out *o, fmi_buf *tmp) {
   fmi_out_c(o, '\n');
   for (i = 0; i < a->n_langs; i++) {
     const fmi_agg_lang *l = &a->langs[i];
-    uint64_t t = 0;
-    size_t s;
-    for (s = 0; s < FMI_N_SRC; s++) t += l->items[FMI_CUR][s];
+    uint64_t t = fmi_rep_lang_items(l);
     if (!t) continue;
     fmi_out_s(o, "| ");
     md_s(o, l->lang);
@@ -600,53 +490,11 @@ static void review(const fmi_report *rep, fmi_out *o, fmi_buf *tmp) {
 }
 
 fm_status fmi_report_md(const fmi_report *rep, fmi_out *o) {
-  const fm_agg *a = rep->agg;
   fmi_buf tmp = {NULL, 0, 0};
   fmi_out_s(o, "# ");
   md_s(o, rep->opts.title);
-  fmi_out_s(o, "\n\nPeriod **");
-  fmi_out_s(o, rep->since);
-  fmi_out_s(o, " to ");
-  fmi_out_s(o, rep->until);
-  fmi_out_s(o, "** (");
-  fmi_out_i64(o, rep->days);
-  fmi_out_s(o, rep->days == 1 ? " day)" : " days)");
-  if (a->compare) {
-    fmi_out_s(o, ", compared with ");
-    fmi_out_s(o, rep->prev_since);
-    fmi_out_s(o, " to ");
-    fmi_out_s(o, rep->prev_until);
-  }
-  fmi_out_s(o, ". Data from ");
-  fmi_out_s(o, rep->first);
-  fmi_out_s(o, " to ");
-  fmi_out_s(o, rep->last);
-  if (a->outside || a->undated) {
-    fmi_out_s(o, "; not counted: ");
-    fmi_out_u64(o, a->outside);
-    fmi_out_s(o, " dated outside the compared periods, ");
-    fmi_out_u64(o, a->undated);
-    fmi_out_s(o, " undated");
-  }
-  fmi_out_s(o, ".");
-  if (rep->opts.generated_at) {
-    char d[11];
-    fmi_rep_date(rep->opts.generated_at, d);
-    fmi_out_s(o, " Generated ");
-    fmi_out_s(o, d);
-    fmi_out_s(o, ".");
-  }
-  if (a->sampling[1] || a->sampling[2] || a->sampling[3]) {
-    unsigned n;
-    fmi_out_s(o, " Keyphrases were sampled to stay within the memory cap: "
-                 "of the distinct phrases of 1, 2 and 3 words, one in ");
-    for (n = 1; n <= 3; n++) {
-      if (n > 1) fmi_out_s(o, n == 3 ? " and " : ", ");
-      fmi_out_u64(o, (uint64_t)1 << (a->sampling[n] < 63 ? a->sampling[n] : 63));
-    }
-    fmi_out_s(o, " is kept (by a hash of the phrase); counts of the phrases "
-                 "shown are exact.");
-  }
+  fmi_out_s(o, "\n\n");
+  fmi_rep_intro(rep, &md_style, o);
   fmi_out_s(o, "\n\n");
   summary(rep, o);
   areas_table(rep, o);
