@@ -1212,6 +1212,11 @@ typedef struct fm_store_item {
   size_t n_tags;
   const char *model_id;     /* on read */
   int64_t rowid;            /* on read: the store's item number */
+  const fm_token *tokens;   /* the tagging's analysis (kind, flags, text,
+                               stem; offsets are not kept), stored with the
+                               tags so reports need not analyse the text
+                               again; on read NULL when none was stored */
+  size_t n_tokens;
 } fm_store_item;
 
 /* What the store holds for an item's key, from fm_store_check. */
@@ -1238,11 +1243,12 @@ FM_API fm_status fm_store_check(fm_store *store, const fm_store_item *item,
 FM_API fm_status fm_store_put(fm_store *store, const fm_store_item *item,
                               fm_store_state *state, fm_error *err);
 
-/* Replaces the tags (and detected language) of the stored item `rowid`,
- * attributed to the current model (re-tagging). */
+/* Replaces the tags, tokens and detected language of the stored item
+ * `rowid`, attributed to the current model (re-tagging). */
 FM_API fm_status fm_store_set_tags(fm_store *store, int64_t rowid,
                                    const char *lang, const fm_store_tag *tags,
-                                   size_t n_tags, fm_error *err);
+                                   size_t n_tags, const fm_token *tokens,
+                                   size_t n_tokens, fm_error *err);
 
 /* Drops the raw text of items dated more than `days` before the newest
  * item's date (data time, not the clock, so a re-run does the same).

@@ -62,6 +62,8 @@ typedef struct rec {
   fm_store_tag *tags;
   size_t n_tags;
   int any_review;
+  const fm_token *toks; /* the tagging's tokens, or (reports) the stored */
+  size_t n_toks;
 } rec;
 
 typedef struct job job;
@@ -192,6 +194,25 @@ static char *tmp_name(const char *path) {
   return t;
 }
 
+/* Copies tokens (and their strings) into an arena; NULL on failure. */
+static fm_token *copy_tokens(fmi_arena *a, const fm_token *t, size_t n) {
+  fm_token *o = fmi_arena_alloc(a, (n ? n : 1) * sizeof *o);
+  size_t i;
+  if (!o) return NULL;
+  for (i = 0; i < n; i++) {
+    o[i] = t[i];
+    o[i].text = fmi_arena_memdup(a, t[i].text, t[i].len);
+    if (!o[i].text) return NULL;
+    if (t[i].stem == t[i].text) {
+      o[i].stem = o[i].text;
+    } else {
+      o[i].stem = fmi_arena_memdup(a, t[i].stem, t[i].stem_len);
+      if (!o[i].stem) return NULL;
+    }
+  }
+  return o;
+}
+
 /* ---- workers -------------------------------------------------------------- */
 
 typedef void (*work_fn)(worker *w);
@@ -259,7 +280,10 @@ static void tag_rec(worker *w, rec *r) {
            res->analysis->lang ? res->analysis->lang : "und");
   r->tags = fmi_arena_alloc(&w->arena, (j->n_heads ? j->n_heads : 1) *
                                            sizeof *r->tags);
-  if (!r->redacted || !r->tags) {
+  r->toks = copy_tokens(&w->arena, res->analysis->tokens,
+                        res->analysis->n_tokens);
+  r->n_toks = res->analysis->n_tokens;
+  if (!r->redacted || !r->tags || !r->toks) {
     r->tag_status = w->status = FM_ENOMEM;
     fmi_fail(&w->err, FM_ENOMEM, "out of memory tagging");
     return;
@@ -392,6 +416,8 @@ static fm_status flush(job *j) {
       it.lang = r->out_lang;
       it.tags = r->tags;
       it.n_tags = r->n_tags;
+      it.tokens = r->toks;
+      it.n_tokens = r->n_toks;
     }
     if ((st = fm_store_put(j->store, &it, &k, j->err)) != FM_OK) goto fail;
     count_state(j, k);
@@ -726,7 +752,7 @@ static fm_status retag(job *j) {
         continue;
       }
       st = fm_store_set_tags(j->store, r->rowid, r->out_lang, r->tags,
-                             r->n_tags, j->err);
+                             r->n_tags, r->toks, r->n_toks, j->err);
       if (st == FM_OK) j->stats->retagged++;
     }
     if (st == FM_OK) st = fm_store_commit(j->store, j->err);
@@ -805,8 +831,14 @@ static void agg_stripe(worker *w) {
     it.n_tags = known_tags(j, r, tags);
     it.text = r->text;
     it.text_len = r->text_len;
-    if (r->has_date && r->date >= j->win_lo && r->date < j->win_hi &&
-        r->text_len) {
+    if (r->toks) {
+      /* the tagging's own tokens, stored with the tags */
+      if (r->has_date && r->date >= j->win_lo && r->date < j->win_hi) {
+        it.tokens = r->toks;
+        it.n_tokens = r->n_toks;
+      }
+    } else if (r->has_date && r->date >= j->win_lo && r->date < j->win_hi &&
+               r->text_len) {
       const fm_analysis *an;
       fm_error e;
       fm_status st = fm_tagger_analyze(w->analyzer, r->text, r->text_len,
@@ -982,6 +1014,15 @@ static fm_status write_reports(job *j) {
       if (st != FM_OK) break;
       r->stored_tags = tags;
       r->n_stored_tags = it->n_tags < 64 ? it->n_tags : 64;
+      if (it->tokens && it->has_date && it->date >= j->win_lo &&
+          it->date < j->win_hi) {
+        r->toks = copy_tokens(&j->arena, it->tokens, it->n_tokens);
+        r->n_toks = it->n_tokens;
+        if (!r->toks) {
+          st = fmi_fail(j->err, FM_ENOMEM, "out of memory for reports");
+          break;
+        }
+      }
     }
     if (st != FM_OK) break;
     run_workers(j, agg_stripe);

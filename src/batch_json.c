@@ -82,6 +82,35 @@ static json_t *item_json(const fm_store_item *it, fmi_buf *scratch) {
     json_decref(o);
     return NULL;
   }
+  if (!it->tokens) {
+    if (put(o, "tokens", json_null()) != 0) {
+      json_decref(o);
+      return NULL;
+    }
+    return o;
+  }
+  {
+    json_t *toks = json_array();
+    if (!toks || json_object_set_new(o, "tokens", toks) != 0) {
+      json_decref(o);
+      return NULL;
+    }
+    /* [text, stem, kind, flags] */
+    for (i = 0; i < it->n_tokens && !bad; i++) {
+      const fm_token *t = &it->tokens[i];
+      json_t *a = json_array();
+      if (!a) { bad = 1; break; }
+      bad |= json_array_append_new(a, jstr(t->text, t->len, scratch));
+      bad |= json_array_append_new(a, jstr(t->stem, t->stem_len, scratch));
+      bad |= json_array_append_new(a, json_integer(t->kind));
+      bad |= json_array_append_new(a, json_integer(t->flags));
+      bad |= json_array_append_new(toks, a);
+    }
+  }
+  if (bad) {
+    json_decref(o);
+    return NULL;
+  }
   return o;
 fail:
   json_decref(o);

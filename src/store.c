@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /* Statements prepared once per store. */
 enum {
@@ -45,14 +45,14 @@ static const char *const stmt_sql[S_COUNT] = {
     /* S_INSERT */
     "INSERT INTO items(source, key, type, external_id, date, text_hash, "
     "row_hash, redacted_text, raw_text, lang_given, lang, account, segment, "
-    "score, revenue, model_id) "
+    "score, revenue, model_id, tokens) "
     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-    "?15, ?16) ON CONFLICT(source, key) DO NOTHING RETURNING id",
+    "?15, ?16, ?17) ON CONFLICT(source, key) DO NOTHING RETURNING id",
     /* S_UPDATE_ALL */
     "UPDATE items SET type = ?2, date = ?3, text_hash = ?4, row_hash = ?5, "
     "redacted_text = ?6, raw_text = ?7, lang_given = ?8, lang = ?9, "
     "account = ?10, segment = ?11, score = ?12, revenue = ?13, "
-    "model_id = ?14 WHERE id = ?1",
+    "model_id = ?14, tokens = ?15 WHERE id = ?1",
     /* S_UPDATE_FIELDS */
     "UPDATE items SET type = ?2, date = ?3, row_hash = ?4, account = ?5, "
     "segment = ?6, score = ?7, revenue = ?8 WHERE id = ?1",
@@ -62,7 +62,16 @@ static const char *const stmt_sql[S_COUNT] = {
     "INSERT INTO tags(item, head, label, prob, needs_review, model_id) "
     "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     /* S_SET_TAGGED */
-    "UPDATE items SET lang = ?2, model_id = ?3 WHERE id = ?1",
+    "UPDATE items SET lang = ?2, model_id = ?3, tokens = ?4 WHERE id = ?1",
+};
+
+/* Version 1, then one step per later version: a new store is made by the
+ * same steps an old one is migrated with. */
+static const char *const migrations[SCHEMA_VERSION + 1] = {
+    NULL, /* 0 -> 1 is schema_v1 below */
+    NULL,
+    /* 1 -> 2: the tagging's tokens, so reports need not analyse again */
+    "ALTER TABLE items ADD COLUMN tokens BLOB;",
 };
 
 static const char schema_v1[] =
@@ -121,6 +130,7 @@ struct fm_store {
   char model_id[64];     /* current model, "" when none */
   char notice[192];
   fmi_buf hbuf;          /* scratch for hashing */
+  fmi_buf tbuf;          /* scratch for token blobs */
   /* fm_store_stats_get's answer, owned until the next call */
   fm_store_stats stats;
   fm_store_count *stat_counts;
@@ -142,6 +152,8 @@ struct fm_store_cursor {
   size_t tag_cap;
   fmi_buf tagtext;
   size_t *tag_off; /* offsets of head and label in tagtext, 2 per tag */
+  fm_token *tokv;
+  size_t tok_cap;
 };
 
 /* ---- errors --------------------------------------------------------- */
@@ -270,7 +282,8 @@ static fm_status check_schema(fm_store *s, fm_error *err) {
       sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
       return st;
     }
-    return FM_OK;
+    app = FMI_STORE_APP_ID;
+    ver = 1;
   }
   if (app != FMI_STORE_APP_ID)
     return fmi_fail(err, FM_ESTORE,
@@ -287,9 +300,26 @@ static fm_status check_schema(fm_store *s, fm_error *err) {
     return fmi_fail(err, FM_ESTORE,
                     "store %s has no schema version: a damaged store",
                     s->path);
-  /* Migrations from older versions go here, one step per version inside
-   * one transaction each, ending with PRAGMA user_version = N. Version 1
-   * is the first, so there is none yet. */
+  if (ver < SCHEMA_VERSION && s->readonly)
+    return fmi_fail(err, FM_ESTORE,
+                    "store %s has schema version %lld: open it once for "
+                    "writing (feedmine batch) to migrate it to %d", s->path,
+                    (long long)ver, SCHEMA_VERSION);
+  /* one transaction per step: a killed migration leaves the old version */
+  for (; ver < SCHEMA_VERSION; ver++) {
+    char bump[64];
+    snprintf(bump, sizeof bump, "PRAGMA user_version = %d", (int)ver + 1);
+    if ((st = exec(s, "BEGIN IMMEDIATE", err)) != FM_OK) return st;
+    if ((st = exec(s, migrations[ver + 1], err)) != FM_OK ||
+        (st = exec(s, bump, err)) != FM_OK ||
+        (st = exec(s, "UPDATE meta SET value = (SELECT user_version FROM "
+                      "pragma_user_version) WHERE key = 'schema'", err)) !=
+            FM_OK ||
+        (st = exec(s, "COMMIT", err)) != FM_OK) {
+      sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+      return st;
+    }
+  }
   return FM_OK;
 }
 
@@ -376,6 +406,7 @@ void fm_store_close(fm_store *s) {
   if (s->db) sqlite3_close_v2(s->db);
   drop_lock(s);
   fmi_buf_free(&s->hbuf);
+  fmi_buf_free(&s->tbuf);
   fmi_buf_free(&s->stat_names);
   fmi_free(s->stat_counts);
   fmi_free(s->path);
@@ -570,6 +601,112 @@ static void bind_opt_double(sqlite3_stmt *q, int i, int has, double v) {
     sqlite3_bind_null(q, i);
 }
 
+/* Tokens are stored as a blob: a version byte (1), then per token its
+ * kind and flags (a byte each), its text (varint length, bytes) and its
+ * stem (varint length + 1, bytes; 0 when the stem is the text). Offsets
+ * are not kept: nothing downstream of the store reads them. */
+static fm_status put_varint(fmi_buf *b, uint64_t v) {
+  unsigned char tmp[10];
+  size_t n = 0;
+  do {
+    tmp[n] = (unsigned char)(v & 0x7f);
+    v >>= 7;
+    if (v) tmp[n] |= 0x80;
+    n++;
+  } while (v);
+  return fmi_buf_append(b, tmp, n);
+}
+
+static fm_status encode_tokens(fmi_buf *b, const fm_token *t, size_t n) {
+  size_t i;
+  fmi_buf_clear(b);
+  if (fmi_buf_putc(b, 1) != FM_OK) return FM_ENOMEM;
+  for (i = 0; i < n; i++) {
+    unsigned char kf[2];
+    bool same = t[i].stem_len == t[i].len &&
+                (t[i].stem == t[i].text ||
+                 !memcmp(t[i].stem, t[i].text, t[i].len));
+    kf[0] = (unsigned char)t[i].kind;
+    kf[1] = (unsigned char)t[i].flags;
+    if (fmi_buf_append(b, kf, 2) != FM_OK ||
+        put_varint(b, t[i].len) != FM_OK ||
+        fmi_buf_append(b, t[i].text, t[i].len) != FM_OK ||
+        put_varint(b, same ? 0 : (uint64_t)t[i].stem_len + 1) != FM_OK ||
+        (!same && fmi_buf_append(b, t[i].stem, t[i].stem_len) != FM_OK))
+      return FM_ENOMEM;
+  }
+  return FM_OK;
+}
+
+static bool get_varint(const unsigned char **p, const unsigned char *end,
+                       uint64_t *v) {
+  unsigned shift = 0;
+  *v = 0;
+  while (*p < end && shift < 63) {
+    unsigned char c = *(*p)++;
+    *v |= (uint64_t)(c & 0x7f) << shift;
+    if (!(c & 0x80)) return true;
+    shift += 7;
+  }
+  return false;
+}
+
+/* Decodes into `*v` (grown as needed); false for a damaged blob. Token
+ * strings point into the blob. */
+static bool decode_tokens(const unsigned char *p, size_t len, fm_token **v,
+                          size_t *cap, size_t *n_out) {
+  const unsigned char *end = p + len;
+  size_t n = 0;
+  if (len < 1 || *p++ != 1) return false;
+  while (p < end) {
+    uint64_t tl, sl;
+    fm_token *t;
+    if (end - p < 2) return false;
+    if (n == *cap) {
+      size_t c2 = *cap ? *cap * 2 : 64;
+      fm_token *nv = fmi_realloc(*v, c2 * sizeof *nv);
+      if (!nv) return false;
+      *v = nv;
+      *cap = c2;
+    }
+    t = &(*v)[n];
+    memset(t, 0, sizeof *t);
+    t->kind = (fm_token_kind)p[0];
+    t->flags = p[1];
+    p += 2;
+    if (!get_varint(&p, end, &tl) || tl > (uint64_t)(end - p)) return false;
+    t->text = (const char *)p;
+    t->len = (size_t)tl;
+    p += tl;
+    if (!get_varint(&p, end, &sl)) return false;
+    if (sl == 0) {
+      t->stem = t->text;
+      t->stem_len = t->len;
+    } else {
+      if (sl - 1 > (uint64_t)(end - p)) return false;
+      t->stem = (const char *)p;
+      t->stem_len = (size_t)(sl - 1);
+      p += sl - 1;
+    }
+    n++;
+  }
+  *n_out = n;
+  return true;
+}
+
+/* Binds the item's tokens as a blob (NULL without tokens or tags). */
+static fm_status bind_tokens(fm_store *s, sqlite3_stmt *q, int i,
+                             const fm_token *t, size_t n, bool tagging) {
+  if (!tagging || !t) {
+    sqlite3_bind_null(q, i);
+    return FM_OK;
+  }
+  if (encode_tokens(&s->tbuf, t, n) != FM_OK) return FM_ENOMEM;
+  if (s->tbuf.len > INT32_MAX) return FM_ETOOBIG;
+  sqlite3_bind_blob(q, i, s->tbuf.data, (int)s->tbuf.len, SQLITE_STATIC);
+  return FM_OK;
+}
+
 /* What the store holds under a key. */
 typedef struct stored {
   bool found;
@@ -724,6 +861,11 @@ static fm_status put_locked(fm_store *s, const fm_store_item *it,
     sqlite3_bind_text(q, 16, s->model_id, -1, SQLITE_STATIC);
   else
     sqlite3_bind_null(q, 16);
+  if ((st = bind_tokens(s, q, 17, it->tokens, it->n_tokens, tagging)) !=
+      FM_OK) {
+    sqlite3_reset(q);
+    return fmi_fail(err, st, "out of memory storing tokens");
+  }
   rc = sqlite3_step(q);
   if (rc == SQLITE_ROW) {
     int64_t id = sqlite3_column_int64(q, 0);
@@ -777,6 +919,11 @@ static fm_status put_locked(fm_store *s, const fm_store_item *it,
       sqlite3_bind_text(q, 14, s->model_id, -1, SQLITE_STATIC);
     else
       sqlite3_bind_null(q, 14);
+    if ((st = bind_tokens(s, q, 15, it->tokens, it->n_tokens, tagging)) !=
+        FM_OK) {
+      sqlite3_reset(q);
+      return fmi_fail(err, st, "out of memory storing tokens");
+    }
     if ((st = step_done(s, q, "updating an item", err)) != FM_OK) return st;
     if (tagging) return write_tags(s, d.id, true, it->tags, it->n_tags, err);
     q = s->st[S_DEL_TAGS];
@@ -820,6 +967,7 @@ fm_status fm_store_put(fm_store *s, const fm_store_item *it,
 
 fm_status fm_store_set_tags(fm_store *s, int64_t rowid, const char *lang,
                             const fm_store_tag *tags, size_t n_tags,
+                            const fm_token *tokens, size_t n_tokens,
                             fm_error *err) {
   sqlite3_stmt *q;
   fm_status st;
@@ -833,6 +981,12 @@ fm_status fm_store_set_tags(fm_store *s, int64_t rowid, const char *lang,
   sqlite3_bind_int64(q, 1, rowid);
   bind_opt_text(q, 2, lang);
   sqlite3_bind_text(q, 3, s->model_id, -1, SQLITE_STATIC);
+  st = bind_tokens(s, q, 4, tokens, n_tokens, true);
+  if (st != FM_OK) {
+    sqlite3_reset(q);
+    st = fmi_fail(err, st, "out of memory storing tokens");
+    return own_end(s, own, st, err);
+  }
   st = step_done(s, q, "re-tagging an item", err);
   if (st == FM_OK && sqlite3_changes(s->db) == 0)
     st = fmi_fail(err, FM_ENOTFOUND, "store %s has no item %lld", s->path,
@@ -871,7 +1025,7 @@ fm_status fm_store_drop_raw_text(fm_store *s, unsigned days,
 
 #define ITEM_COLS                                                         \
   "id, source, key, type, external_id, date, raw_text, redacted_text, "   \
-  "lang_given, lang, account, segment, score, revenue, model_id"
+  "lang_given, lang, account, segment, score, revenue, model_id, tokens"
 
 fm_status fm_store_query_items(fm_store *s, const fm_store_query *q,
                                fm_store_cursor **out, fm_error *err) {
@@ -928,6 +1082,7 @@ void fm_store_cursor_free(fm_store_cursor *c) {
   sqlite3_finalize(c->tags);
   fmi_free(c->tagv);
   fmi_free(c->tag_off);
+  fmi_free(c->tokv);
   fmi_buf_free(&c->tagtext);
   fmi_free(c);
 }
@@ -1036,6 +1191,16 @@ fm_status fm_store_cursor_next(fm_store_cursor *c, const fm_store_item **out,
   it->has_revenue = sqlite3_column_type(q, 13) != SQLITE_NULL;
   it->revenue = sqlite3_column_double(q, 13);
   it->model_id = col_text(q, 14) ? col_text(q, 14) : "";
+  if (sqlite3_column_type(q, 15) == SQLITE_BLOB) {
+    const unsigned char *b = sqlite3_column_blob(q, 15);
+    size_t n = 0;
+    /* a damaged blob reads as no tokens: reports analyse the text then */
+    if (b && decode_tokens(b, (size_t)sqlite3_column_bytes(q, 15), &c->tokv,
+                           &c->tok_cap, &n)) {
+      it->tokens = c->tokv;
+      it->n_tokens = n;
+    }
+  }
   /* column_text pointers stay valid until the next step of `q`: reading
    * the tags steps another statement only */
   if (!it->source || !it->key || !it->type)

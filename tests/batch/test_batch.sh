@@ -93,6 +93,16 @@ for f in weekly.md weekly.html weekly.json weekly.csv monthly.md monthly.json re
 done
 ls -a clean/out | grep -q '\.tmp$' && bad "a temporary file left in out/" || ok
 dump clean >night1.dump
+# the reports from the store are the ones feedmine report writes from the
+# same exports
+(cd clean && "$FM" report -q -m ../model.fmm --source ticket=in/tickets.csv \
+  --map ticket:text=subject+description --map ticket:account=organization \
+  --source nps=in/nps.csv --source churn=in/churn.csv \
+  --accounts "$SRC/corpora/samples/accounts.csv" --period 7d \
+  -o ../direct.md -o ../direct.html -o ../direct.json -o ../direct.csv)
+for f in md html json csv; do
+  cmp -s direct.$f clean/out/weekly.$f && ok || bad "night 1 weekly.$f differs from feedmine report's"
+done
 night clean 2
 run clean
 expect_eq "night 2 status" "$status" 0

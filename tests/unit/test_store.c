@@ -57,12 +57,22 @@ static fm_store_item item(const char *id, const char *text) {
   return it;
 }
 
+static const fm_token toks_b[] = {
+    {"cannot", 6, "cannot", 6, 0, 0, FM_TOKEN_WORD, 0},
+    {"log", 3, "log", 3, 0, 0, FM_TOKEN_WORD, FM_TOKEN_NEGATED},
+    {"in", 2, "in", 2, 0, 0, FM_TOKEN_WORD,
+     FM_TOKEN_STOPWORD | FM_TOKEN_NEGATED}};
+
 static void tag(fm_store_item *it, const fm_store_tag *t) {
   it->redacted = it->text;
   it->redacted_len = it->text_len;
   it->lang = "en";
   it->tags = t;
   it->n_tags = 2;
+  if (t == tags_b && !strcmp(it->text, "I cannot log in")) {
+    it->tokens = toks_b;
+    it->n_tokens = 3;
+  }
 }
 
 static fm_store_state put(fm_store *s, fm_store_item *it) {
@@ -139,7 +149,8 @@ static void test_idempotent_keys_and_edits(void **state) {
         "\"00112233aabbccdd\",\"tags\":[{\"head\":\"area\",\"label\":"
         "\"login\",\"prob\":0.80000000000000004,\"needs_review\":false},"
         "{\"head\":\"sentiment\",\"label\":\"neutral\",\"prob\":"
-        "0.69999999999999996,\"needs_review\":false}]}\n"
+        "0.69999999999999996,\"needs_review\":false}],\"tokens\":[[\"cannot\","
+        "\"cannot\",0,0],[\"log\",\"log\",0,2],[\"in\",\"in\",0,3]]}\n"
         "{\"model\":\"00112233aabbccdd\",\"path\":\"m.fmm\",\"summary\":"
         "\"area(2) sentiment(3)\"}\n");
     free(d);
@@ -233,9 +244,9 @@ static void test_tags_by_model_and_queries(void **state) {
   for (n = 0; fm_store_cursor_next(cur, &got, &err) == FM_OK; n++) {}
   assert_int_equal(n, 2);
   fm_store_cursor_free(cur);
-  assert_int_equal(fm_store_set_tags(s, 1, "fr", tags_a, 2, &err), FM_OK);
-  assert_int_equal(fm_store_set_tags(s, 10, "fr", tags_a, 2, &err), FM_OK);
-  assert_int_equal(fm_store_set_tags(s, 99, "fr", tags_a, 2, &err),
+  assert_int_equal(fm_store_set_tags(s, 1, "fr", tags_a, 2, NULL, 0, &err), FM_OK);
+  assert_int_equal(fm_store_set_tags(s, 10, "fr", tags_a, 2, NULL, 0, &err), FM_OK);
+  assert_int_equal(fm_store_set_tags(s, 99, "fr", tags_a, 2, NULL, 0, &err),
                    FM_ENOTFOUND);
   q.after_rowid = 0;
   assert_int_equal(fm_store_query_items(s, &q, &cur, &err), FM_OK);
@@ -392,10 +403,10 @@ static void test_refuses_foreign_and_damaged(void **state) {
   sql(path, "PRAGMA user_version = 99");
   assert_int_equal(open_status(path, 0, msg), FM_ESTORE);
   snprintf(want, sizeof want, "store %s has schema version 99, newer than "
-           "this feedmine's 1: upgrade feedmine", path);
+           "this feedmine's 2: upgrade feedmine", path);
   assert_string_equal(msg, want);
   /* a store whose header page was overwritten */
-  sql(path, "PRAGMA user_version = 1; PRAGMA journal_mode = DELETE");
+  sql(path, "PRAGMA user_version = 2; PRAGMA journal_mode = DELETE");
   f = fopen(path, "r+b");
   assert_non_null(f);
   fseek(f, 0, SEEK_SET);
@@ -463,6 +474,53 @@ static void test_rollback_keeps_nothing(void **state) {
   fm_store_close(s);
 }
 
+/* A store of schema version 1 (before tokens) is migrated on open; a
+ * read-only open refuses to, saying how to. */
+static void test_migrates_v1(void **state) {
+  fm_store *s = open_rw(0);
+  fm_store_opts ro = FM_STORE_OPTS_INIT;
+  fm_store_item a = item("T-1", "old item");
+  fm_store_cursor *cur;
+  const fm_store_item *got;
+  fm_error err;
+  char want[300];
+  (void)state;
+  put(s, &a);
+  fm_store_close(s);
+  sql(path, "ALTER TABLE items DROP COLUMN tokens; PRAGMA user_version = 1;"
+            "UPDATE meta SET value = '1' WHERE key = 'schema'");
+  ro.flags = FM_STORE_READONLY;
+  assert_int_equal(fm_store_open(path, &ro, &s, &err), FM_ESTORE);
+  snprintf(want, sizeof want, "store %s has schema version 1: open it once "
+           "for writing (feedmine batch) to migrate it to 2", path);
+  assert_string_equal(err.msg, want);
+  s = open_rw(0);
+  {
+    const fm_store_stats *st;
+    assert_int_equal(fm_store_stats_get(s, &st, &err), FM_OK);
+    assert_int_equal(st->schema_version, 2);
+    assert_int_equal(st->items, 1);
+  }
+  assert_int_equal(fm_store_query_items(s, NULL, &cur, &err), FM_OK);
+  assert_int_equal(fm_store_cursor_next(cur, &got, &err), FM_OK);
+  assert_string_equal(got->key, "T-1");
+  assert_null(got->tokens);
+  fm_store_cursor_free(cur);
+  fm_store_close(s);
+  {
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE "
+                                        "key = 'schema'", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "2");
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+  }
+}
+
 static void test_open_alloc_failures(void **state) {
   int existing;
   (void)state;
@@ -506,6 +564,7 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_rollback_keeps_nothing, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_migrates_v1, setup, teardown),
       cmocka_unit_test_setup_teardown(test_open_alloc_failures, setup,
                                       teardown),
   };
