@@ -28,16 +28,6 @@
 
 /* ---- serialize ------------------------------------------------------------ */
 
-static void u64_array(fmi_out *o, const uint64_t *v, size_t n) {
-  size_t i;
-  fmi_out_c(o, '[');
-  for (i = 0; i < n; i++) {
-    if (i) fmi_out_c(o, ',');
-    fmi_out_u64(o, v[i]);
-  }
-  fmi_out_c(o, ']');
-}
-
 static int cmp_account_ptr(const void *x, const void *y) {
   const fmi_agg_account *a = *(const fmi_agg_account *const *)x;
   const fmi_agg_account *b = *(const fmi_agg_account *const *)y;
@@ -106,20 +96,20 @@ static void window_json(fmi_out *o, const fm_agg *a, unsigned w) {
   n_kind = a->h_kind >= 0 ? a->heads[a->h_kind].n_labels : 0;
   n_sent = a->h_sent >= 0 ? a->heads[a->h_sent].n_labels : 0;
   fmi_out_s(o, "{\"items\":");
-  u64_array(o, a->items[w], FMI_N_SRC);
+  fmi_out_json_u64s(o, a->items[w], FMI_N_SRC);
   fmi_out_s(o, ",\"nps\":");
-  u64_array(o, a->nps[w], FMI_N_NPS);
+  fmi_out_json_u64s(o, a->nps[w], FMI_N_NPS);
   fmi_out_s(o, ",\"labels\":[");
   for (h = 0; h < a->n_heads; h++) {
     if (h) fmi_out_c(o, ',');
-    u64_array(o, a->label_count + w * a->n_labels + a->heads[h].base,
-              a->heads[h].n_labels);
+    fmi_out_json_u64s(o, a->label_count + w * a->n_labels + a->heads[h].base,
+                      a->heads[h].n_labels);
   }
   fmi_out_s(o, "],\"review\":[");
   for (h = 0; h < a->n_heads; h++) {
     if (h) fmi_out_c(o, ',');
-    u64_array(o, a->label_review + w * a->n_labels + a->heads[h].base,
-              a->heads[h].n_labels);
+    fmi_out_json_u64s(o, a->label_review + w * a->n_labels + a->heads[h].base,
+                      a->heads[h].n_labels);
   }
   fmi_out_s(o, "],\n\"areas\":[");
   for (i = 0; i < a->n_area; i++) {
@@ -128,19 +118,20 @@ static void window_json(fmi_out *o, const fm_agg *a, unsigned w) {
     fmi_out_s(o, "{\"count\":");
     fmi_out_u64(o, ar->count);
     fmi_out_s(o, ",\"sources\":");
-    u64_array(o, ar->sources, FMI_N_SRC);
+    fmi_out_json_u64s(o, ar->sources, FMI_N_SRC);
     fmi_out_s(o, ",\"nps\":");
-    u64_array(o, ar->nps, FMI_N_NPS);
+    fmi_out_json_u64s(o, ar->nps, FMI_N_NPS);
     fmi_out_s(o, ",\"kinds\":");
-    u64_array(o, a->area_kinds + (w * a->n_area + i) * n_kind, n_kind);
+    fmi_out_json_u64s(o, a->area_kinds + (w * a->n_area + i) * n_kind, n_kind);
     fmi_out_s(o, ",\"sentiments\":");
-    u64_array(o, a->area_sents + (w * a->n_area + i) * n_sent, n_sent);
+    fmi_out_json_u64s(o, a->area_sents + (w * a->n_area + i) * n_sent, n_sent);
     fmi_out_s(o, ",\"slots\":");
-    u64_array(o, a->slots + i * 2 * a->n_slots + w * a->n_slots, a->n_slots);
+    fmi_out_json_u64s(o, a->slots + i * 2 * a->n_slots + w * a->n_slots,
+                      a->n_slots);
     fmi_out_c(o, '}');
   }
   fmi_out_s(o, "],\n\"all_slots\":");
-  u64_array(o, a->slots + a->n_area * 2 * a->n_slots + w * a->n_slots,
+  fmi_out_json_u64s(o, a->slots + a->n_area * 2 * a->n_slots + w * a->n_slots,
             a->n_slots);
   fmi_out_s(o, ",\n\"reasons\":[");
   for (i = 0; i < a->n_reason; i++) {
@@ -148,16 +139,16 @@ static void window_json(fmi_out *o, const fm_agg *a, unsigned w) {
     size_t s;
     fmi_out_s(o, i ? ",\n" : "\n");
     fmi_out_s(o, "{\"sources\":");
-    u64_array(o, re->sources, FMI_N_SRC);
+    fmi_out_json_u64s(o, re->sources, FMI_N_SRC);
     fmi_out_s(o, ",\"revenue_cents\":[");
     for (s = 0; s < FMI_N_SRC; s++) {
       if (s) fmi_out_c(o, ',');
       fmi_out_i64(o, re->revenue_cents[s]);
     }
     fmi_out_s(o, "],\"revenue_items\":");
-    u64_array(o, re->revenue_items, FMI_N_SRC);
+    fmi_out_json_u64s(o, re->revenue_items, FMI_N_SRC);
     fmi_out_s(o, ",\"areas\":");
-    u64_array(o, a->reason_areas + (w * a->n_reason + i) * a->n_area,
+    fmi_out_json_u64s(o, a->reason_areas + (w * a->n_reason + i) * a->n_area,
               a->n_area);
     fmi_out_c(o, '}');
   }
@@ -229,15 +220,15 @@ static fm_status serialize(const fm_agg *a, fmi_out *o) {
     fmi_out_s(o, "{\"lang\":");
     fmi_out_json_cstr(o, lg->lang);
     fmi_out_s(o, ",\"items\":[");
-    u64_array(o, lg->items[FMI_CUR], FMI_N_SRC);
+    fmi_out_json_u64s(o, lg->items[FMI_CUR], FMI_N_SRC);
     fmi_out_c(o, ',');
-    u64_array(o, lg->items[FMI_PREV], FMI_N_SRC);
+    fmi_out_json_u64s(o, lg->items[FMI_PREV], FMI_N_SRC);
     fmi_out_s(o, "],\"review_any\":");
-    u64_array(o, lg->review_any, FMI_N_WIN);
+    fmi_out_json_u64s(o, lg->review_any, FMI_N_WIN);
     fmi_out_s(o, ",\"review\":[");
-    u64_array(o, lg->review, a->n_heads);
+    fmi_out_json_u64s(o, lg->review, a->n_heads);
     fmi_out_c(o, ',');
-    u64_array(o, lg->review + a->n_heads, a->n_heads);
+    fmi_out_json_u64s(o, lg->review + a->n_heads, a->n_heads);
     fmi_out_s(o, "]}");
   }
   fmi_out_s(o, "],\n\"accounts\":[");

@@ -102,6 +102,16 @@ void fmi_out_json_cstr(fmi_out *o, const char *s) {
   fmi_out_json_str(o, s ? s : "", s ? strlen(s) : 0);
 }
 
+void fmi_out_json_u64s(fmi_out *o, const uint64_t *v, size_t n) {
+  size_t i;
+  fmi_out_c(o, '[');
+  for (i = 0; i < n; i++) {
+    if (i) fmi_out_c(o, ',');
+    fmi_out_u64(o, v[i]);
+  }
+  fmi_out_c(o, ']');
+}
+
 void fmi_out_hex64(fmi_out *o, uint64_t v) {
   static const char hex[] = "0123456789abcdef";
   char tmp[16];

@@ -25,6 +25,8 @@ void fmi_out_dbl(fmi_out *o, double v, int digits);
  * everything else (valid UTF-8 expected) as is. */
 void fmi_out_json_str(fmi_out *o, const char *s, size_t n);
 void fmi_out_json_cstr(fmi_out *o, const char *s);
+/* A JSON array of n integers: "[1,2,3]". */
+void fmi_out_json_u64s(fmi_out *o, const uint64_t *v, size_t n);
 /* 16 lower-case hex digits. */
 void fmi_out_hex64(fmi_out *o, uint64_t v);
 void fmi_out_free(fmi_out *o);

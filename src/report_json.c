@@ -14,37 +14,50 @@ static void key(fmi_out *o, const char *k) {
 
 static void money(fmi_out *o, int64_t cents) { fmi_rep_money(o, cents); }
 
-static void sources_obj(fmi_out *o, const uint64_t *v) {
-  size_t s;
+/* {"name":count,...} for n names. */
+static void counts_obj(fmi_out *o, const char *const *names, const uint64_t *v,
+                       size_t n) {
+  size_t i;
   fmi_out_c(o, '{');
-  for (s = 0; s < FMI_N_SRC; s++) {
-    if (s) fmi_out_c(o, ',');
-    key(o, fmi_agg_source_names[s]);
-    fmi_out_u64(o, v[s]);
+  for (i = 0; i < n; i++) {
+    if (i) fmi_out_c(o, ',');
+    key(o, names[i]);
+    fmi_out_u64(o, v[i]);
   }
   fmi_out_c(o, '}');
+}
+
+static void sources_obj(fmi_out *o, const uint64_t *v) {
+  counts_obj(o, fmi_agg_source_names, v, FMI_N_SRC);
 }
 
 static void labels_obj(fmi_out *o, const fmi_agg_headdef *h,
                        const uint64_t *v) {
-  size_t i;
+  counts_obj(o, h ? (const char *const *)h->labels : NULL, v,
+             h ? h->n_labels : 0);
+}
+
+/* {"head":count,...} over the heads. */
+static void heads_obj(fmi_out *o, const fm_agg *a, const uint64_t *v) {
+  size_t h;
   fmi_out_c(o, '{');
-  for (i = 0; h && i < h->n_labels; i++) {
-    if (i) fmi_out_c(o, ',');
-    key(o, h->labels[i]);
-    fmi_out_u64(o, v[i]);
+  for (h = 0; h < a->n_heads; h++) {
+    if (h) fmi_out_c(o, ',');
+    key(o, a->heads[h].name);
+    fmi_out_u64(o, v[h]);
   }
   fmi_out_c(o, '}');
 }
 
-static void u64_list(fmi_out *o, const uint64_t *v, size_t n) {
-  size_t i;
-  fmi_out_c(o, '[');
-  for (i = 0; i < n; i++) {
-    if (i) fmi_out_c(o, ',');
-    fmi_out_u64(o, v[i]);
-  }
-  fmi_out_c(o, ']');
+/* Opens a language's entry: {"lang":"en","items":N, */
+static void lang_open(fmi_out *o, const fmi_agg_lang *l) {
+  fmi_out_c(o, '{');
+  key(o, "lang");
+  fmi_out_json_cstr(o, l->lang);
+  fmi_out_c(o, ',');
+  key(o, "items");
+  fmi_out_u64(o, fmi_rep_lang_items(l));
+  fmi_out_c(o, ',');
 }
 
 static void nps_obj(fmi_out *o, const uint64_t *nps) {
@@ -246,10 +259,10 @@ static void area_obj(fmi_out *o, const fmi_report *rep, size_t rank) {
   fmi_out_i64(o, a->slot_secs / 86400);
   fmi_out_c(o, ',');
   key(o, "previous");
-  u64_list(o, ra->slots, a->n_slots);
+  fmi_out_json_u64s(o, ra->slots, a->n_slots);
   fmi_out_c(o, ',');
   key(o, "period");
-  u64_list(o, ra->slots + a->n_slots, a->n_slots);
+  fmi_out_json_u64s(o, ra->slots + a->n_slots, a->n_slots);
   fmi_out_s(o, "},");
   key(o, "requests_and_complaints");
   fmi_out_u64(o, ra->requests);
@@ -438,16 +451,8 @@ fm_status fmi_report_json(const fmi_report *rep, fmi_out *o) {
   fmi_out_c(o, '[');
   for (i = 0; i < a->n_langs; i++) {
     const fmi_agg_lang *l = &a->langs[i];
-    uint64_t t = 0;
-    for (s = 0; s < FMI_N_SRC; s++) t += l->items[FMI_CUR][s];
     if (i) fmi_out_c(o, ',');
-    fmi_out_c(o, '{');
-    key(o, "lang");
-    fmi_out_json_cstr(o, l->lang);
-    fmi_out_c(o, ',');
-    key(o, "items");
-    fmi_out_u64(o, t);
-    fmi_out_c(o, ',');
+    lang_open(o, l);
     key(o, "by_source");
     sources_obj(o, l->items[FMI_CUR]);
     fmi_out_c(o, '}');
@@ -519,38 +524,20 @@ fm_status fmi_report_json(const fmi_report *rep, fmi_out *o) {
   key(o, "review");
   fmi_out_c(o, '{');
   key(o, "by_head");
-  fmi_out_c(o, '{');
-  for (h = 0; h < a->n_heads; h++) {
-    if (h) fmi_out_c(o, ',');
-    key(o, a->heads[h].name);
-    fmi_out_u64(o, rep->review_by_head[h]);
-  }
-  fmi_out_s(o, "},");
+  heads_obj(o, a, rep->review_by_head);
+  fmi_out_c(o, ',');
   key(o, "by_language");
   fmi_out_c(o, '[');
   for (i = 0; i < a->n_langs; i++) {
     const fmi_agg_lang *l = &a->langs[i];
-    uint64_t t = 0;
-    for (s = 0; s < FMI_N_SRC; s++) t += l->items[FMI_CUR][s];
     if (i) fmi_out_c(o, ',');
-    fmi_out_c(o, '{');
-    key(o, "lang");
-    fmi_out_json_cstr(o, l->lang);
-    fmi_out_c(o, ',');
-    key(o, "items");
-    fmi_out_u64(o, t);
-    fmi_out_c(o, ',');
+    lang_open(o, l);
     key(o, "any_head");
     fmi_out_u64(o, l->review_any[FMI_CUR]);
     fmi_out_c(o, ',');
     key(o, "by_head");
-    fmi_out_c(o, '{');
-    for (h = 0; h < a->n_heads; h++) {
-      if (h) fmi_out_c(o, ',');
-      key(o, a->heads[h].name);
-      fmi_out_u64(o, l->review[FMI_CUR * a->n_heads + h]);
-    }
-    fmi_out_s(o, "}}");
+    heads_obj(o, a, l->review + FMI_CUR * a->n_heads);
+    fmi_out_c(o, '}');
   }
   fmi_out_s(o, "],");
   key(o, "items");
