@@ -687,31 +687,29 @@ static const section *find_kind(const cfg_impl *c, sec_kind k) {
   return NULL;
 }
 
+/* A section of kind k must have `key` (value); the section itself is
+ * required when `missing` says what to write when it is absent. */
+static void require_key(parse_ctx *p, sec_kind k, const char *sec,
+                        const char *key, const char *value,
+                        const char *missing) {
+  const section *s = find_kind(p->cfg, k);
+  if (!s) {
+    if (missing) cfg_fail(p, FM_EPARSE, 0, sec, key, "%s", missing);
+  } else if (!value) {
+    cfg_fail(p, FM_EPARSE, s->line, sec, key, "missing key");
+  }
+}
+
 static void check_required(parse_ctx *p) {
   cfg_impl *c = p->cfg;
-  const section *s;
   size_t i, n_sources = 0;
-  s = find_kind(c, SEC_STORE);
-  if (!s)
-    cfg_fail(p, FM_EPARSE, 0, "store", "path", "missing section [store] "
-             "with the store's path");
-  else if (!c->store)
-    cfg_fail(p, FM_EPARSE, s->line, "store", "path", "missing key");
-  s = find_kind(c, SEC_MODEL);
-  if (!s)
-    cfg_fail(p, FM_EPARSE, 0, "model", "path", "missing section [model] "
-             "with the model's path");
-  else if (!c->model)
-    cfg_fail(p, FM_EPARSE, s->line, "model", "path", "missing key");
-  s = find_kind(c, SEC_OUTPUT);
-  if (!s)
-    cfg_fail(p, FM_EPARSE, 0, "output", "dir", "missing section [output] "
-             "with the reports' folder");
-  else if (!c->output)
-    cfg_fail(p, FM_EPARSE, s->line, "output", "dir", "missing key");
-  s = find_kind(c, SEC_ACCOUNTS);
-  if (s && !c->accounts)
-    cfg_fail(p, FM_EPARSE, s->line, "accounts", "path", "missing key");
+  require_key(p, SEC_STORE, "store", "path", c->store,
+              "missing section [store] with the store's path");
+  require_key(p, SEC_MODEL, "model", "path", c->model,
+              "missing section [model] with the model's path");
+  require_key(p, SEC_OUTPUT, "output", "dir", c->output,
+              "missing section [output] with the reports' folder");
+  require_key(p, SEC_ACCOUNTS, "accounts", "path", c->accounts, NULL);
   for (i = 0; i < c->n_secs; i++) {
     section *t = &c->secs[i];
     if (t->kind == SEC_SOURCE) {
@@ -728,21 +726,23 @@ static void check_required(parse_ctx *p) {
              "no [source NAME] section: nothing to ingest");
 }
 
+/* *path defaults to dir + name ("/rejects.jsonl") when not given. */
+static fm_status default_path(char **path, const char *dir,
+                              const char *name) {
+  if (*path) return FM_OK;
+  *path = fmi_malloc(strlen(dir) + strlen(name) + 1);
+  if (!*path) return FM_ENOMEM;
+  strcpy(*path, dir);
+  strcat(*path, name);
+  return FM_OK;
+}
+
 /* Defaults that depend on other keys, then the public arrays. */
 static fm_status finish(cfg_impl *c) {
   size_t i, ns = 0, nr = 0;
-  if (!c->rejects) {
-    c->rejects = fmi_malloc(strlen(c->output) + sizeof "/rejects.jsonl");
-    if (!c->rejects) return FM_ENOMEM;
-    strcpy(c->rejects, c->output);
-    strcat(c->rejects, "/rejects.jsonl");
-  }
-  if (!c->runs_log) {
-    c->runs_log = fmi_malloc(strlen(c->output) + sizeof "/runs.jsonl");
-    if (!c->runs_log) return FM_ENOMEM;
-    strcpy(c->runs_log, c->output);
-    strcat(c->runs_log, "/runs.jsonl");
-  }
+  if (default_path(&c->rejects, c->output, "/rejects.jsonl") != FM_OK ||
+      default_path(&c->runs_log, c->output, "/runs.jsonl") != FM_OK)
+    return FM_ENOMEM;
   for (i = 0; i < c->n_secs; i++) {
     section *s = &c->secs[i];
     if (s->kind == SEC_SOURCE) {
