@@ -11,7 +11,9 @@
  *   - Platt: sigmoid(a * z + b) for the top label's probability, z its
  *     logit under the plain softmax, the other labels rescaled.
  * Each is fit on one half of the items and its ECE measured on the other
- * half, both ways; the lower cross-fitted ECE wins and is refit on all.
+ * half, both ways; the lower cross-fitted ECE wins and is refit on all,
+ * except that a Platt fit which would tie the top label with the runner-up
+ * on any item is refused (see platt_clamps).
  */
 #include "model.h"
 #include "classify.h"
@@ -307,6 +309,19 @@ static double measure(const prep *p, const fmi_calib *c, int part,
   return fmi_ece(conf, ok, n);
 }
 
+/* How many items Platt scaling under `c` would have to clamp to a tie with
+ * the runner-up (the sigmoid puts the top label below the rescaled second
+ * one). Scaling one label's logit cannot keep a multi-class distribution
+ * coherent there, so a Platt fit that clamps is never chosen. */
+static size_t platt_clamps(const prep *p, const fmi_calib *c) {
+  size_t i, k = 0;
+  for (i = 0; i < p->n; i++)
+    if (p->L > 1 && p->lb[i] > 0 &&
+        1 / (1 + exp(-(c->platt_a * p->z[i] + c->platt_b))) < p->lb[i])
+      k++;
+  return k;
+}
+
 static int cmp_conf_desc(const void *a, const void *b) {
   const double *x = a, *y = b;
   return x[0] > y[0] ? -1 : x[0] < y[0];
@@ -350,11 +365,14 @@ fm_status fmi_calib_fit(const fmi_calib_items *it, unsigned review,
              measure(&p, &t[1], 0, conf, ok, &m)) / 2;
     ece_p = (measure(&p, &pl[0], 1, conf, ok, &m) +
              measure(&p, &pl[1], 0, conf, ok, &m)) / 2;
-    if (ece_p < ece_t) {
-      c.method = FM_CALIB_PLATT;
-      fit_platt(&p, 2, &c.platt_a, &c.platt_b);
+    c.method = FM_CALIB_PLATT;
+    fit_platt(&p, 2, &c.platt_a, &c.platt_b);
+    if (ece_p < ece_t && platt_clamps(&p, &pl[0]) == 0 &&
+        platt_clamps(&p, &pl[1]) == 0 && platt_clamps(&p, &c) == 0) {
       c.ece_cal = ece_p;
     } else {
+      c.platt_a = none.platt_a;
+      c.platt_b = none.platt_b;
       c.method = FM_CALIB_TEMPERATURE;
       c.temperature = fit_temperature(&p, 2);
       c.ece_cal = ece_t;
