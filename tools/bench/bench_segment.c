@@ -152,9 +152,10 @@ static double now(void) {
   return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-enum { M_ICU, M_NORM, M_SEG, M_BOTH, M__COUNT };
+enum { M_ICU, M_NORM, M_SEG, M_BOTH, M_PIPE, M__COUNT };
 static const char *const mode_names[] = {"ICU word break", "normalize",
-                                         "segment", "normalize+segment"};
+                                         "segment", "normalize+segment",
+                                         "whole pipeline"};
 
 typedef struct state {
   UBreakIterator *bi;
@@ -162,6 +163,7 @@ typedef struct state {
   size_t u16_cap;
   fmi_normalizer *norm;
   fmi_segmenter *seg;
+  fm_tagger *tagger; /* the whole pipeline, default stages */
   fmi_arena arena;
   char **normed; /* per text, normalized (for the segment-only mode) */
   size_t *normed_len;
@@ -178,7 +180,12 @@ static void run_one(state *st, int mode, const corpus *c, size_t i) {
   size_t n = c->off[i + 1] - c->off[i];
   fm_error err;
   fmi_arena_reset(&st->arena);
-  if (mode == M_ICU) {
+  if (mode == M_PIPE) {
+    const fm_analysis *a;
+    if (fm_tagger_analyze(st->tagger, t, n, NULL, &a, &err))
+      die_fm("analyze", &err);
+    st->sink += a->n_features;
+  } else if (mode == M_ICU) {
     UErrorCode e = U_ZERO_ERROR;
     int32_t n16;
     if (n + 1 > st->u16_cap) {
@@ -252,7 +259,7 @@ static void bench(state *st, const char *lang, const corpus *c) {
     }
   printf("%-4s %7.2f MB %7zu texts |", lang, (double)c->len / 1e6, c->n);
   for (m = 0; m < M__COUNT; m++) printf(" %9.1f", r[m]);
-  printf(" | %5.2fx\n", r[M_BOTH] / r[M_ICU]);
+  printf(" | %5.2fx %5.2fx\n", r[M_BOTH] / r[M_ICU], r[M_PIPE] / r[M_ICU]);
   for (i = 0; i < c->n; i++) free(st->normed[i]);
   free(st->normed);
   free(st->normed_len);
@@ -283,13 +290,14 @@ int main(int argc, char **argv) {
   }
   if (fmi_normalizer_new(&st.norm, &err)) die_fm("normalizer", &err);
   if (fmi_segmenter_new(&st.seg, &err)) die_fm("segmenter", &err);
+  if (fm_tagger_new(NULL, NULL, &st.tagger, &err)) die_fm("tagger", &err);
   fmi_arena_init(&st.arena, 0);
 
   printf("MB/s of input UTF-8, thread CPU time, best of 5 passes; ICU %s\n", U_ICU_VERSION);
   printf("%-4s %10s %13s |", "lang", "size", "");
   for (m = 0; m < M__COUNT; m++)
-    printf(" %9.9s", m == M_BOTH ? "norm+seg" : mode_names[m]);
-  printf(" | vs ICU\n");
+    printf(" %9.9s", m == M_BOTH ? "norm+seg" : m == M_PIPE ? "pipeline" : mode_names[m]);
+  printf(" | n+s/ICU pipe/ICU\n");
   bench(&st, "en", &en);
   bench(&st, "he", &he);
   bench(&st, "ar", &ar);
@@ -299,6 +307,7 @@ int main(int argc, char **argv) {
   free(st.u16);
   fmi_normalizer_free(st.norm);
   fmi_segmenter_free(st.seg);
+  fm_tagger_free(st.tagger);
   fmi_arena_free(&st.arena);
   free(en.data); free(en.off); free(he.data); free(he.off);
   free(th.data); free(th.off); free(ar.data); free(ar.off);
