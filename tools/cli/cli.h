@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "feedmine.h"
 
@@ -24,6 +25,9 @@ extern const char *cli_prog; /* "feedmine" */
 
 /* Prints "feedmine: <msg>\n" to stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same with a va_list, for callers that clean up before dying. */
+void cli_vwarn(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
 /* Prints the message and exits with `status`. */
 void cli_die(int status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
@@ -35,6 +39,16 @@ int cli_exit_for(fm_status st);
 /* Dies with a message built from an fm_error. */
 void cli_die_err(int status, const char *what, const fm_error *err)
     __attribute__((noreturn));
+
+/* Atomic output files: cli_temp_open creates a temporary file next to
+ * `path` (its name in tmpl, PATH_MAX bytes, which the caller's signal
+ * handler may unlink), cli_temp_commit flushes it to disk and renames it
+ * over `path`, clearing tmpl. On failure both run `cleanup` (the
+ * caller's other temporaries), print the error and exit EXIT_IO. */
+FILE *cli_temp_open(const char *path, char *tmpl, mode_t mode,
+                    void (*cleanup)(void));
+void cli_temp_commit(FILE *f, char *tmpl, const char *path,
+                     void (*cleanup)(void));
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

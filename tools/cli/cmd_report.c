@@ -111,46 +111,23 @@ static void die_clean(int status, const char *fmt, ...)
 static void die_clean(int status, const char *fmt, ...) {
   va_list ap;
   remove_temps();
-  fprintf(stderr, "%s: ", cli_prog);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  cli_vwarn(fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
   exit(status);
 }
 
 /* Writes `data` to `path` through a temporary file in the same folder. */
 static void write_file(const char *path, const char *data, size_t len,
                        size_t slot) {
-  const char *slash = strrchr(path, '/');
   char *tmpl = tmp_names[slot];
   mode_t mask = umask(0);
-  int fd;
   FILE *f;
   umask(mask);
-  if (slash)
-    snprintf(tmpl, PATH_MAX, "%.*s/.%s.XXXXXX", (int)(slash - path), path,
-             slash + 1);
-  else
-    snprintf(tmpl, PATH_MAX, ".%s.XXXXXX", path);
-  fd = mkstemp(tmpl);
-  if (fd < 0) {
-    int e = errno;
-    tmpl[0] = 0;
-    die_clean(EXIT_IO, "%s: cannot create: %s", path, strerror(e));
-  }
-  fchmod(fd, 0666 & ~mask);
-  f = fdopen(fd, "w");
-  if (!f) die_clean(EXIT_IO, "%s: cannot create: %s", path, strerror(errno));
-  if ((len && fwrite(data, 1, len, f) != len) || fflush(f) != 0 ||
-      fsync(fileno(f)) != 0)
+  f = cli_temp_open(path, tmpl, 0666 & ~mask, remove_temps);
+  if (len && fwrite(data, 1, len, f) != len)
     die_clean(EXIT_IO, "%s: write error: %s", path, strerror(errno));
-  if (fclose(f) != 0)
-    die_clean(EXIT_IO, "%s: write error: %s", path, strerror(errno));
-  if (rename(tmpl, path) != 0)
-    die_clean(EXIT_IO, "%s: cannot rename the temporary file: %s", path,
-              strerror(errno));
-  tmpl[0] = 0;
+  cli_temp_commit(f, tmpl, path, remove_temps);
 }
 
 /* ---- small parsers ------------------------------------------------------ */

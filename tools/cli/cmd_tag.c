@@ -919,46 +919,21 @@ static void die_clean(int status, const char *fmt, ...)
 static void die_clean(int status, const char *fmt, ...) {
   va_list ap;
   remove_temps();
-  fprintf(stderr, "%s: ", cli_prog);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  cli_vwarn(fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
   exit(status);
 }
 
 /* Opens a temporary file next to `path`, its name in `tmpl`. */
 static FILE *open_temp(const char *path, char *tmpl, mode_t mode) {
-  const char *slash = strrchr(path, '/');
-  int fd;
-  FILE *f;
-  if (slash)
-    snprintf(tmpl, PATH_MAX, "%.*s/.%s.XXXXXX", (int)(slash - path), path,
-             slash + 1);
-  else
-    snprintf(tmpl, PATH_MAX, ".%s.XXXXXX", path);
-  fd = mkstemp(tmpl);
-  if (fd < 0) {
-    int e = errno;
-    tmpl[0] = 0;
-    die_clean(EXIT_IO, "%s: cannot create: %s", path, strerror(e));
-  }
-  fchmod(fd, mode);
-  f = fdopen(fd, "w");
-  if (!f) die_clean(EXIT_IO, "%s: cannot create: %s", path, strerror(errno));
+  FILE *f = cli_temp_open(path, tmpl, mode, remove_temps);
   setvbuf(f, NULL, _IOFBF, (size_t)1 << 16);
   return f;
 }
 
 static void close_temp(FILE *f, char *tmpl, const char *path) {
-  if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-    die_clean(EXIT_IO, "%s: write error: %s", path, strerror(errno));
-  if (fclose(f) != 0)
-    die_clean(EXIT_IO, "%s: write error: %s", path, strerror(errno));
-  if (rename(tmpl, path) != 0)
-    die_clean(EXIT_IO, "%s: cannot rename the temporary file: %s", path,
-              strerror(errno));
-  tmpl[0] = 0;
+  cli_temp_commit(f, tmpl, path, remove_temps);
 }
 
 static void write_all(FILE *f, const char *p, size_t n, const char *name) {

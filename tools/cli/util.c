@@ -2,30 +2,35 @@
  * util.c -- helpers shared by the subcommands.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 const char *cli_prog = "feedmine";
 
+void cli_vwarn(const char *fmt, va_list ap) {
+  fprintf(stderr, "%s: ", cli_prog);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+}
+
 void cli_warn(const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "%s: ", cli_prog);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  cli_vwarn(fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
 }
 
 void cli_die(int status, const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "%s: ", cli_prog);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  cli_vwarn(fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
   exit(status);
 }
 
@@ -55,6 +60,54 @@ void cli_die_err(int status, const char *what, const fm_error *err) {
   if (err->line)
     cli_die(status, "%s:%llu: %s", what, (unsigned long long)err->line, msg);
   cli_die(status, "%s: %s", what, msg);
+}
+
+static void die_after(void (*cleanup)(void), int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+static void die_after(void (*cleanup)(void), int status, const char *fmt,
+                      ...) {
+  va_list ap;
+  if (cleanup) cleanup();
+  va_start(ap, fmt);
+  cli_vwarn(fmt, ap);
+  va_end(ap);
+  exit(status);
+}
+
+FILE *cli_temp_open(const char *path, char *tmpl, mode_t mode,
+                    void (*cleanup)(void)) {
+  const char *slash = strrchr(path, '/');
+  int fd;
+  FILE *f;
+  if (slash)
+    snprintf(tmpl, PATH_MAX, "%.*s/.%s.XXXXXX", (int)(slash - path), path,
+             slash + 1);
+  else
+    snprintf(tmpl, PATH_MAX, ".%s.XXXXXX", path);
+  fd = mkstemp(tmpl);
+  if (fd < 0) {
+    int e = errno;
+    tmpl[0] = 0;
+    die_after(cleanup, EXIT_IO, "%s: cannot create: %s", path, strerror(e));
+  }
+  fchmod(fd, mode);
+  f = fdopen(fd, "w");
+  if (!f)
+    die_after(cleanup, EXIT_IO, "%s: cannot create: %s", path,
+              strerror(errno));
+  return f;
+}
+
+void cli_temp_commit(FILE *f, char *tmpl, const char *path,
+                     void (*cleanup)(void)) {
+  if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+    die_after(cleanup, EXIT_IO, "%s: write error: %s", path, strerror(errno));
+  if (fclose(f) != 0)
+    die_after(cleanup, EXIT_IO, "%s: write error: %s", path, strerror(errno));
+  if (rename(tmpl, path) != 0)
+    die_after(cleanup, EXIT_IO, "%s: cannot rename the temporary file: %s",
+              path, strerror(errno));
+  tmpl[0] = 0;
 }
 
 void *xmalloc(size_t n) {
