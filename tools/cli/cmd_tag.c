@@ -316,6 +316,7 @@ typedef struct item {
   int truncated;
   /* set by the worker */
   int review;
+  int repaired; /* the text had invalid UTF-8 */
   char lang_out[16];
 } item;
 
@@ -715,6 +716,7 @@ static void render_record(run *R, batch *b, item *it, const fm_result *res,
   size_t i, h;
   const char *lang = a && a->lang ? a->lang : "und";
   snprintf(it->lang_out, sizeof it->lang_out, "%s", lang);
+  it->repaired = a && a->invalid_utf8 > 0;
   if (R->fmt == OUT_JSONL) {
     int first = 1;
     sb_putc(o, '{');
@@ -976,7 +978,7 @@ typedef struct lang_count {
 } lang_count;
 
 typedef struct stats {
-  uint64_t read, tagged, rejected, review, shown;
+  uint64_t read, tagged, rejected, review, shown, repaired;
   lang_count *langs;
   size_t n_langs;
 } stats;
@@ -1293,6 +1295,7 @@ int cmd_tag(int argc, char **argv) {
       }
       S.tagged++;
       S.review += (uint64_t)it->review;
+      S.repaired += (uint64_t)it->repaired;
       count_lang(&S, it->lang_out);
     }
     last_bytes = b->bytes_in;
@@ -1337,6 +1340,9 @@ int cmd_tag(int argc, char **argv) {
                 (unsigned long long)S.langs[i].n);
       fputc('\n', stderr);
     }
+    if (S.repaired)
+      fprintf(stderr, "  invalid UTF-8 in %llu texts: tagged with U+FFFD "
+              "in place of the bad bytes\n", (unsigned long long)S.repaired);
     if (S.rejected && rej_path)
       fprintf(stderr, "  rejects: %s\n", rej_path);
     else if (S.shown > STDERR_REJECTS)

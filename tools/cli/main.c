@@ -1,6 +1,7 @@
 /*
  * main.c -- the feedmine command: dispatches to one subcommand per file.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,10 @@ static void usage(FILE *out) {
 int main(int argc, char **argv) {
   size_t i;
   const char *name;
+  /* Past a file size limit (ulimit -f) a write then fails with EFBIG, so
+   * every command takes its write-error path (message, temporary file
+   * removed, exit 3) instead of being killed with a partial file left. */
+  signal(SIGXFSZ, SIG_IGN);
   if (fm_version_number() != FEEDMINE_VERSION_NUMBER)
     cli_die(EXIT_USAGE, "library version %s does not match the CLI's %s",
             fm_version(), FEEDMINE_VERSION);
