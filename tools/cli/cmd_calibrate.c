@@ -67,7 +67,6 @@ int cmd_calibrate(int argc, char **argv) {
   fm_model *model;
   fm_error err;
   cal_ctx ctx;
-  size_t h;
   uint64_t ok, rejected;
 
   optind = 1;
@@ -99,16 +98,8 @@ int cmd_calibrate(int argc, char **argv) {
   model = cli_open_model(model_path);
   ctx.nh = fm_model_head_count(model);
   cli_labeled_heads_from_model(&L, model);
-  ctx.head_of = xcalloc(ctx.nh, sizeof *ctx.head_of);
+  ctx.head_of = cli_labeled_model_heads(&L, model, model_path);
   ctx.by_model = xcalloc(ctx.nh, sizeof *ctx.by_model);
-  for (h = 0; h < ctx.nh; h++) ctx.head_of[h] = -1;
-  for (h = 0; h < L.n_heads; h++) {
-    long mh = fm_model_head_index(model, L.heads[h]);
-    if (mh < 0)
-      cli_usage_error("calibrate", "model %s has no head '%s'", model_path,
-                      L.heads[h]);
-    ctx.head_of[mh] = (long)h;
-  }
   if (fm_calibrator_new(model, review, value, &ctx.cal, &err) != FM_OK)
     cli_die_err(cli_exit_for(err.code), "calibrate", &err);
   ok = cli_labeled_run(&L, add_row, &ctx, &rejected);

@@ -74,26 +74,19 @@ int cmd_learn(int argc, char **argv) {
   cli_labeled_heads_from_model(&L, model);
   /* The trainer's heads are the model's, in model order; --label may name
    * a subset in any order, so reorder the columns. */
-  for (h = 0; h < L.n_heads; h++) {
-    long mh = fm_model_head_index(model, L.heads[h]);
-    if (mh < 0)
-      cli_usage_error("learn", "model %s has no head '%s'", model_path,
-                      L.heads[h]);
-  }
   {
+    long *head_of = cli_labeled_model_heads(&L, model, model_path);
     cli_labeled M = L;
     M.heads = xcalloc(nh, sizeof *M.heads);
     M.cols = xcalloc(nh, sizeof *M.cols);
     M.n_heads = 0;
     for (h = 0; h < nh; h++) {
-      size_t i;
-      for (i = 0; i < L.n_heads; i++)
-        if (!strcmp(L.heads[i], fm_model_head_name(model, h))) break;
       M.heads[M.n_heads] = xstrdup(fm_model_head_name(model, h));
       /* "" = no column: the head gets no labels from this file. */
-      M.cols[M.n_heads] = xstrdup(i < L.n_heads ? L.cols[i] : "");
+      M.cols[M.n_heads] = xstrdup(head_of[h] >= 0 ? L.cols[head_of[h]] : "");
       M.n_heads++;
     }
+    free(head_of);
     cli_labeled_free(&L);
     L = M;
   }

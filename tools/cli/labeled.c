@@ -42,6 +42,21 @@ void cli_labeled_heads_from_model(cli_labeled *L, const fm_model *m) {
   L->optional_cols = 1;
 }
 
+long *cli_labeled_model_heads(const cli_labeled *L, const fm_model *model,
+                              const char *model_path) {
+  size_t h, nh = fm_model_head_count(model);
+  long *head_of = xcalloc(nh, sizeof *head_of);
+  for (h = 0; h < nh; h++) head_of[h] = -1;
+  for (h = 0; h < L->n_heads; h++) {
+    long mh = fm_model_head_index(model, L->heads[h]);
+    if (mh < 0)
+      cli_usage_error(L->cmd, "model %s has no head '%s'", model_path,
+                      L->heads[h]);
+    head_of[mh] = (long)h;
+  }
+  return head_of;
+}
+
 void cli_labeled_free(cli_labeled *L) {
   size_t i;
   for (i = 0; i < L->n_heads; i++) {

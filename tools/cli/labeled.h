@@ -30,6 +30,11 @@ void cli_labeled_add_label(cli_labeled *L, const char *spec);
 /* Heads named after `model`'s heads, each read from the column of the
  * same name (when the file has it), when no --label was given. */
 void cli_labeled_heads_from_model(cli_labeled *L, const fm_model *model);
+/* For each head of `model` (model order), the index of the --label head
+ * that feeds it, or -1; a --label naming no head of the model is a usage
+ * error. Caller frees. */
+long *cli_labeled_model_heads(const cli_labeled *L, const fm_model *model,
+                              const char *model_path);
 void cli_labeled_free(cli_labeled *L);
 
 /* Called per record; labels has one entry per head (NULL = none). A
