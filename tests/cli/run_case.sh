@@ -9,8 +9,19 @@ bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 case_dir=$(cd "$2" && pwd)
 src=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+wrap=
+trap 'rm -rf "$work" $wrap' EXIT
 cp -r "$case_dir"/. "$work"/
+# FEEDMINE_WRAPPER (e.g. "valgrind --leak-check=full --error-exitcode=1")
+# runs every feedmine the case starts under that command. The wrapper is
+# a script outside the case folder, so cases that list their folder do
+# not see it.
+if [ -n "${FEEDMINE_WRAPPER:-}" ]; then
+  wrap=$(mktemp -d)
+  printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$FEEDMINE_WRAPPER" "$bin" >"$wrap/feedmine"
+  chmod +x "$wrap/feedmine"
+  bin=$wrap/feedmine
+fi
 cd "$work"
 FEEDMINE="$bin" SRC="$src" LC_ALL=C.UTF-8 bash ./cmd >"$work/.out" 2>"$work/.err"
 status=$?
