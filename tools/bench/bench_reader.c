@@ -11,10 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "feedmine.h"
 
 static const char *const words[] = {
@@ -22,26 +21,6 @@ static const char *const words[] = {
     "password", "reset",  "slow",   "sync",    "mobile", "app",
     "crash",    "refund", "please", "support", "api",    "timeout",
     "dashboard", "report", "csv",   "pdf",     "team",   "seats"};
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long peak_rss_kb(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
-}
-
-static unsigned long long rng = 88172645463325252ULL;
-static unsigned next(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (unsigned)(rng >> 32);
-}
 
 static void body(char *out, size_t cap) {
   size_t n = 0, k, count = 8 + next() % 40;

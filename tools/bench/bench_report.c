@@ -16,34 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "feedmine.h"
 
 #define VOCAB 50000
 #define DAY 86400
 #define SINCE ((int64_t)1709251200) /* 2024-03-01 */
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long peak_rss_kb(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
-}
-
-static unsigned long long rng = 88172645463325252ULL;
-static unsigned next(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (unsigned)(rng >> 32);
-}
 
 /* Zipf(1.07) over VOCAB ranks by inverse CDF on a precomputed table. */
 static double *zipf_cdf;
