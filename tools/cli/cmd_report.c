@@ -512,20 +512,29 @@ static void warn_source(const source *s, const fm_error *err,
     cli_warn("%s: %s (source '%s' %s)", name, err->msg, s->name, what);
 }
 
+/* Opens a source for a pass: NULL when an earlier pass gave it up or it
+ * cannot be opened now (said once, and given up). */
+static fm_reader *open_for_pass(ctx *c, source *s) {
+  fm_reader *r = NULL;
+  fm_error err;
+  if (s->failed) return NULL;
+  if (open_source(c, s, &r, &err) != FM_OK) {
+    warn_source(s, &err, "skipped");
+    s->failed = 1;
+    return NULL;
+  }
+  return r;
+}
+
 /* ---- pass 1: dates (and, without a model, heads) -------------------------- */
 
 static void scan(ctx *c, int want_heads) {
   size_t k;
   for (k = 0; k < c->n_src; k++) {
     source *s = &c->src[k];
-    fm_reader *r = NULL;
+    fm_reader *r = open_for_pass(c, s);
     fm_error err;
-    if (s->failed) continue;
-    if (open_source(c, s, &r, &err) != FM_OK) {
-      warn_source(s, &err, "skipped");
-      s->failed = 1;
-      continue;
-    }
+    if (!r) continue;
     for (;;) {
       const fm_record *rec;
       fm_status st = fm_reader_next(r, &rec, &err);
@@ -926,14 +935,9 @@ static void aggregate(ctx *c, int jobs) {
   b = get_free(&p);
   for (k = 0; k < c->n_src && b; k++) {
     source *s = &c->src[k];
-    fm_reader *r = NULL;
+    fm_reader *r = open_for_pass(c, s);
     fm_error err;
-    if (s->failed) continue;
-    if (open_source(c, s, &r, &err) != FM_OK) {
-      warn_source(s, &err, "skipped");
-      s->failed = 1;
-      continue;
-    }
+    if (!r) continue;
     for (;;) {
       const fm_record *rec;
       fm_status st = fm_reader_next(r, &rec, &err);
