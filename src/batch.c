@@ -577,6 +577,18 @@ static const account *find_account(const job *j, const char *name) {
   return bsearch(&key, j->accounts, j->n_accounts, sizeof key, cmp_account);
 }
 
+/* The accounts table could not be opened or read (st): out of memory
+ * fails the run; anything else counts it as a failed source. */
+static fm_status accounts_failed(job *j, fm_status st, const fm_error *e) {
+  if (st == FM_ENOMEM)
+    return fmi_fail(j->err, FM_ENOMEM, "out of memory reading %s",
+                    j->cfg->accounts);
+  say(j, "accounts table failed: %s", e->msg);
+  j->stats->sources_failed++;
+  j->failed[j->n_failed++] = "accounts";
+  return FM_OK;
+}
+
 /* Reads the accounts table with the export reader: the account column is
  * the configured one (map = account=COLUMN) or the first of the usual
  * names present, and it doubles as the reader's text column. A table that
@@ -614,15 +626,7 @@ static fm_status load_accounts(job *j) {
     ro.format = FM_FORMAT_CSV;
     st = fm_reader_open(cfg->accounts, &ro, &r, &e);
   }
-  if (st == FM_ENOMEM)
-    return fmi_fail(j->err, FM_ENOMEM, "out of memory reading %s",
-                    cfg->accounts);
-  if (st != FM_OK) {
-    say(j, "accounts table failed: %s", e.msg);
-    j->stats->sources_failed++;
-    j->failed[j->n_failed++] = "accounts";
-    return FM_OK;
-  }
+  if (st != FM_OK) return accounts_failed(j, st, &e);
   for (;;) {
     const fm_record *row;
     st = fm_reader_next(r, &row, &e);
@@ -652,14 +656,7 @@ static fm_status load_accounts(job *j) {
     j->accounts[j->n_accounts++].revenue = row->revenue;
   }
   fm_reader_free(r);
-  if (st == FM_ENOMEM)
-    return fmi_fail(j->err, FM_ENOMEM, "out of memory reading %s",
-                    cfg->accounts);
-  if (st != FM_OK) {
-    say(j, "accounts table failed: %s", e.msg);
-    j->stats->sources_failed++;
-    j->failed[j->n_failed++] = "accounts";
-  }
+  if (st != FM_OK && (st = accounts_failed(j, st, &e)) != FM_OK) return st;
   /* a stable sort keeps the first row of a name first */
   for (i = 1; i < j->n_accounts; i++) {
     account a = j->accounts[i];
