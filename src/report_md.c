@@ -53,6 +53,18 @@ static void verbatim(fmi_out *o, fmi_buf *tmp, const fmi_agg_kept *k) {
   fmi_out_c(o, '\n');
 }
 
+/* The NPS of window w and its answers, or "-". */
+static void nps_cell(const fmi_report *rep, fmi_out *o, size_t w) {
+  if (!rep->has_nps[w]) {
+    fmi_out_s(o, "-");
+    return;
+  }
+  fmi_rep_signed1(o, rep->nps[w]);
+  fmi_out_s(o, " (");
+  fmi_out_u64(o, rep->nps_n[w]);
+  fmi_out_s(o, " answers)");
+}
+
 static void summary(const fmi_report *rep, fmi_out *o) {
   const fm_agg *a = rep->agg;
   size_t i, s;
@@ -87,24 +99,10 @@ static void summary(const fmi_report *rep, fmi_out *o) {
     fmi_out_s(o, " |\n");
   }
   fmi_out_s(o, "| NPS | ");
-  if (rep->has_nps[FMI_CUR]) {
-    fmi_rep_signed1(o, rep->nps[FMI_CUR]);
-    fmi_out_s(o, " (");
-    fmi_out_u64(o, rep->nps_n[FMI_CUR]);
-    fmi_out_s(o, " answers)");
-  } else {
-    fmi_out_s(o, "-");
-  }
+  nps_cell(rep, o, FMI_CUR);
   if (a->compare) {
     fmi_out_s(o, " | ");
-    if (rep->has_nps[FMI_PREV]) {
-      fmi_rep_signed1(o, rep->nps[FMI_PREV]);
-      fmi_out_s(o, " (");
-      fmi_out_u64(o, rep->nps_n[FMI_PREV]);
-      fmi_out_s(o, " answers)");
-    } else {
-      fmi_out_s(o, "-");
-    }
+    nps_cell(rep, o, FMI_PREV);
     fmi_out_s(o, " | ");
     if (rep->has_nps[FMI_CUR] && rep->has_nps[FMI_PREV]) {
       fmi_rep_signed1(o, rep->nps[FMI_CUR] - rep->nps[FMI_PREV]);
