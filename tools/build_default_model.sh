@@ -18,6 +18,7 @@ set -euo pipefail
 export LC_ALL=C
 
 src=$(cd "$(dirname "$0")/.." && pwd)
+. "$src/tools/default_model_lib.sh"
 
 # Chosen by 5-fold cross-validation on the train rows (models/README.md,
 # "How the configuration was chosen"): complement NB, raw sublinear counts
@@ -44,16 +45,7 @@ while [ $# -gt 0 ]; do
        exit 2 ;;
   esac
 done
-if [ -z "$feedmine" ]; then
-  if [ -x "$src/build/feedmine" ]; then feedmine=$src/build/feedmine
-  else feedmine=$(command -v feedmine || true); fi
-fi
-if [ -z "$feedmine" ] || [ ! -x "$feedmine" ]; then
-  echo "build_default_model.sh: no feedmine binary (build it, or pass -f)" >&2
-  exit 2
-fi
-python=/usr/bin/python3
-[ -x "$python" ] || python=python3
+default_model_tools build_default_model.sh
 
 committed=$src/models/default.fmm
 if [ $check = 1 ]; then

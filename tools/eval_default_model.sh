@@ -25,6 +25,7 @@ set -euo pipefail
 export LC_ALL=C
 
 src=$(cd "$(dirname "$0")/.." && pwd)
+. "$src/tools/default_model_lib.sh"
 feedmine=""
 model=""
 datasets=$src/../shared/datasets
@@ -42,16 +43,7 @@ while [ $# -gt 0 ]; do
        exit 2 ;;
   esac
 done
-if [ -z "$feedmine" ]; then
-  if [ -x "$src/build/feedmine" ]; then feedmine=$src/build/feedmine
-  else feedmine=$(command -v feedmine || true); fi
-fi
-if [ -z "$feedmine" ] || [ ! -x "$feedmine" ]; then
-  echo "eval_default_model.sh: no feedmine binary (build it, or pass -f)" >&2
-  exit 2
-fi
-python=/usr/bin/python3
-[ -x "$python" ] || python=python3
+default_model_tools eval_default_model.sh
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
