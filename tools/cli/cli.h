@@ -34,6 +34,9 @@ void cli_die(int status, const char *fmt, ...)
 /* Prints "feedmine <cmd>: <msg>" and a hint to --help; exits EXIT_USAGE. */
 void cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
+/* cli_die after running `cleanup` (e.g. removing temporary files). */
+void cli_die_after(void (*cleanup)(void), int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
 /* Maps a library status to the exit status of the README table. */
 int cli_exit_for(fm_status st);
 /* Dies with a message built from an fm_error. */

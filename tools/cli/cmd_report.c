@@ -106,16 +106,8 @@ static void on_signal(int sig) {
   _exit(128 + sig);
 }
 
-static void die_clean(int status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), noreturn));
-static void die_clean(int status, const char *fmt, ...) {
-  va_list ap;
-  remove_temps();
-  va_start(ap, fmt);
-  cli_vwarn(fmt, ap);
-  va_end(ap);
-  exit(status);
-}
+/* Dies without leaving temporary files behind. */
+#define die_clean(...) cli_die_after(remove_temps, __VA_ARGS__)
 
 /* Writes `data` to `path` through a temporary file in the same folder. */
 static void write_file(const char *path, const char *data, size_t len,

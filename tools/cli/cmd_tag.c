@@ -916,16 +916,8 @@ static void install_signals(void) {
   signal(SIGXFSZ, SIG_IGN);
 }
 
-static void die_clean(int status, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), noreturn));
-static void die_clean(int status, const char *fmt, ...) {
-  va_list ap;
-  remove_temps();
-  va_start(ap, fmt);
-  cli_vwarn(fmt, ap);
-  va_end(ap);
-  exit(status);
-}
+/* Dies without leaving temporary files behind. */
+#define die_clean(...) cli_die_after(remove_temps, __VA_ARGS__)
 
 /* Opens a temporary file next to `path`, its name in `tmpl`. */
 static FILE *open_temp(const char *path, char *tmpl, mode_t mode) {

@@ -62,10 +62,7 @@ void cli_die_err(int status, const char *what, const fm_error *err) {
   cli_die(status, "%s: %s", what, msg);
 }
 
-static void die_after(void (*cleanup)(void), int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4), noreturn));
-static void die_after(void (*cleanup)(void), int status, const char *fmt,
-                      ...) {
+void cli_die_after(void (*cleanup)(void), int status, const char *fmt, ...) {
   va_list ap;
   if (cleanup) cleanup();
   va_start(ap, fmt);
@@ -88,25 +85,29 @@ FILE *cli_temp_open(const char *path, char *tmpl, mode_t mode,
   if (fd < 0) {
     int e = errno;
     tmpl[0] = 0;
-    die_after(cleanup, EXIT_IO, "%s: cannot create: %s", path, strerror(e));
+    cli_die_after(cleanup, EXIT_IO, "%s: cannot create: %s", path,
+                  strerror(e));
   }
   fchmod(fd, mode);
   f = fdopen(fd, "w");
   if (!f)
-    die_after(cleanup, EXIT_IO, "%s: cannot create: %s", path,
-              strerror(errno));
+    cli_die_after(cleanup, EXIT_IO, "%s: cannot create: %s", path,
+                  strerror(errno));
   return f;
 }
 
 void cli_temp_commit(FILE *f, char *tmpl, const char *path,
                      void (*cleanup)(void)) {
   if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-    die_after(cleanup, EXIT_IO, "%s: write error: %s", path, strerror(errno));
+    cli_die_after(cleanup, EXIT_IO, "%s: write error: %s", path,
+                  strerror(errno));
   if (fclose(f) != 0)
-    die_after(cleanup, EXIT_IO, "%s: write error: %s", path, strerror(errno));
+    cli_die_after(cleanup, EXIT_IO, "%s: write error: %s", path,
+                  strerror(errno));
   if (rename(tmpl, path) != 0)
-    die_after(cleanup, EXIT_IO, "%s: cannot rename the temporary file: %s",
-              path, strerror(errno));
+    cli_die_after(cleanup, EXIT_IO,
+                  "%s: cannot rename the temporary file: %s", path,
+                  strerror(errno));
   tmpl[0] = 0;
 }
 
