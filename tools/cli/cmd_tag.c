@@ -558,6 +558,11 @@ static long read_text_line(FILE *f, sbuf *line, int *too_long) {
   while ((c = getc(f)) != EOF) {
     n++;
     if (c == '\n') break;
+    if (c == '\r') { /* LF, CRLF and CR-only ends, as the readers take */
+      c = getc(f);
+      if (c != '\n' && c != EOF) ungetc(c, f);
+      break;
+    }
     if (line->len < MAX_LINE_BYTES) sb_putc(line, (char)c);
     else *too_long = 1;
   }
