@@ -25,6 +25,7 @@ struct fmi_jsonl {
   json_t **values;
   size_t n_keys;
   bool keys_built;
+  fmi_buf repaired;   /* a line that was not UTF-8, repaired */
 };
 
 fm_status fmi_jsonl_open(fm_reader *r, fm_error *err) {
@@ -37,6 +38,7 @@ fm_status fmi_jsonl_open(fm_reader *r, fm_error *err) {
 void fmi_jsonl_free(fm_reader *r) {
   if (!r->jsonl) return;
   if (r->jsonl->obj) json_decref(r->jsonl->obj);
+  fmi_buf_free(&r->jsonl->repaired);
   fmi_free(r->jsonl);
   r->jsonl = NULL;
 }
@@ -314,6 +316,19 @@ fm_status fmi_jsonl_next(fm_reader *r, fm_error *err) {
                       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY |
                           JSON_ALLOW_NUL,
                       &jerr);
+  if (!j->obj && json_error_code(&jerr) == json_error_invalid_utf8) {
+    /* Raw bytes that are not UTF-8 (a legacy-encoded export) would cost
+     * the whole row: repaired as CSV values are, bad bytes becoming
+     * U+FFFD, the row is tagged instead. The line is under max_row. */
+    fmi_buf_clear(&j->repaired);
+    if (fmi_buf_reserve(&j->repaired, 3 * data_len + 1) != FM_OK)
+      return fmi_fail(err, FM_ENOMEM, "out of memory");
+    fmi_utf8_sanitize(data, data_len, j->repaired.data, &j->repaired.len);
+    j->obj = json_loadb(j->repaired.data, j->repaired.len,
+                        JSON_REJECT_DUPLICATES | JSON_DECODE_ANY |
+                            JSON_ALLOW_NUL,
+                        &jerr);
+  }
   if (!j->obj) {
     if (json_error_code(&jerr) == json_error_out_of_memory)
       return fmi_fail(err, FM_ENOMEM, "out of memory (JSON parser)");
