@@ -1214,8 +1214,10 @@ typedef struct fm_store_item {
   int64_t rowid;            /* on read: the store's item number */
   const fm_token *tokens;   /* the tagging's analysis (kind, flags, text,
                                stem; offsets are not kept), stored with the
-                               tags so reports need not analyse the text
-                               again; on read NULL when none was stored */
+                               tags when given (feedmine batch gives them
+                               when redaction changed the text, whose
+                               placeholders would not analyse back to the
+                               same tokens); on read NULL when none */
   size_t n_tokens;
 } fm_store_item;
 

@@ -280,10 +280,19 @@ static void tag_rec(worker *w, rec *r) {
            res->analysis->lang ? res->analysis->lang : "und");
   r->tags = fmi_arena_alloc(&w->arena, (j->n_heads ? j->n_heads : 1) *
                                            sizeof *r->tags);
-  r->toks = copy_tokens(&w->arena, res->analysis->tokens,
-                        res->analysis->n_tokens);
-  r->n_toks = res->analysis->n_tokens;
-  if (!r->redacted || !r->tags || !r->toks) {
+  /* Tokens are kept only where redaction changed the text: elsewhere the
+   * stored text analyses to the very same tokens, and keeping them for
+   * every item would more than double the store. Where it did, reading
+   * "<email>" back gives words, not the placeholder token. */
+  r->toks = NULL;
+  r->n_toks = 0;
+  if (res->analysis->pii_count) {
+    r->toks = copy_tokens(&w->arena, res->analysis->tokens,
+                          res->analysis->n_tokens);
+    r->n_toks = res->analysis->n_tokens;
+    if (!r->toks) r->redacted = NULL;
+  }
+  if (!r->redacted || !r->tags) {
     r->tag_status = w->status = FM_ENOMEM;
     fmi_fail(&w->err, FM_ENOMEM, "out of memory tagging");
     return;
