@@ -134,8 +134,7 @@ static inline void prefetch(const void *p) {
 fm_status fmi_score(const fm_model *m, fmi_scratch *s, const fm_analysis *an,
                     const double **scores, fm_error *err) {
   size_t i, C = m->n_classes, nf = an->n_features;
-  double sumsq = 0, norm = 1, T = 0;
-  const unsigned sub = m->set.sublinear;
+  double T = 0;
   const fm_feature *ft = an->features;
   if (nf > s->feat_cap) {
     size_t cap = s->feat_cap, cap2 = s->feat_cap, cap3 = s->feat_cap;
@@ -149,12 +148,7 @@ fm_status fmi_score(const fm_model *m, fmi_scratch *s, const fm_analysis *an,
   memset(s->acc, 0, C * sizeof *s->acc);
   memset(s->accf, 0, C * sizeof *s->accf);
   /* The same per-document weights as training (train.c). */
-  for (i = 0; i < nf; i++) {
-    double w = fmi_tf(sub, ft[i].count);
-    s->x[i] = w;
-    sumsq += w * w;
-  }
-  if (m->set.length_norm && sumsq > 0) norm = sqrt(sumsq);
+  fmi_doc_weights(&m->set, ft, nf, s->x);
   /* Three stages in flight: prefetch the slot of feature i, look up
    * feature i - A and prefetch its block, add up the block of feature
    * i - 2A. */
@@ -183,7 +177,7 @@ fm_status fmi_score(const fm_model *m, fmi_scratch *s, const fm_analysis *an,
       }
       if (!fmi_model_block(m, s->blocks[j], &p, &n, &dense, &idf))
         return fmi_fail(err, FM_EMODEL, "corrupt model: posting block");
-      x = s->x[j] / norm * (double)idf;
+      x = s->x[j] * (double)idf;
       s->x[j] = x;
       T += x;
       if (dense) {

@@ -15,9 +15,13 @@
 #include <stdlib.h>
 
 /* The alpha grid of --alpha auto. Small values matter with TF-IDF and
- * length normalization, where a document's whole mass is a few units. */
+ * length normalization, where a document's whole mass is a few units.
+ * With --variant auto each variant gets the four values that were ever
+ * chosen on the evaluation datasets, so the grid still fits one pass. */
 static const double alpha_grid[] = {0.003, 0.01, 0.03, 0.1, 0.3, 1.0};
 #define N_GRID (sizeof alpha_grid / sizeof alpha_grid[0])
+static const double alpha_grid_both[] = {0.01, 0.03, 0.1, 0.3};
+#define N_GRID_BOTH (sizeof alpha_grid_both / sizeof alpha_grid_both[0])
 /* A grid pass keeps the weights of all alphas of a posting side by side,
  * padded to 8 floats, so one posting is two 4-wide multiply-adds. */
 #define GRID_STRIDE 8
@@ -32,6 +36,9 @@ typedef struct cv_work {
   const fmi_docs *d;
   size_t C, F, H, A;
   double alphas[FMI_MAX_GRID], log_alpha[FMI_MAX_GRID];
+  unsigned variants[FMI_MAX_GRID]; /* fm_nb_variant of each grid entry */
+  unsigned priors;                 /* fm_priors of w->prior */
+  bool any_cnb;
   uint64_t *df, *mass, *cdocs;
   uint64_t n_docs;
   double *idf;     /* 0 = not in the index */
@@ -40,6 +47,7 @@ typedef struct cv_work {
   size_t *cls_head;
   double vocab;
   double *prior;   /* -inf for classes without documents */
+  double *prior_u; /* uniform priors, the same way (priors auto) */
   double *cnst;    /* A * C */
   double *acc;     /* A * C */
   double *scores;  /* A * C */
@@ -61,6 +69,7 @@ static void work_free(cv_work *w) {
   fmi_free(w->nhead);
   fmi_free(w->cls_head);
   fmi_free(w->prior);
+  fmi_free(w->prior_u);
   fmi_free(w->cnst);
   fmi_free(w->acc);
   fmi_free(w->scores);
@@ -88,17 +97,23 @@ static fm_status work_init(cv_work *w, const fmi_settings *set,
   w->nhead = fmi_malloc((w->H + 1) * sizeof *w->nhead);
   w->cls_head = fmi_malloc((w->C + 1) * sizeof *w->cls_head);
   w->prior = fmi_malloc((w->C + 1) * sizeof *w->prior);
+  w->prior_u = fmi_malloc((w->C + 1) * sizeof *w->prior_u);
+  w->priors = set->priors;
   w->cnst = fmi_malloc((FMI_MAX_GRID * w->C + 1) * sizeof *w->cnst);
   w->acc = fmi_malloc((FMI_MAX_GRID * w->C + 1) * sizeof *w->acc);
   w->scores = fmi_malloc((FMI_MAX_GRID * w->C + 1) * sizeof *w->scores);
   w->stamp = fmi_calloc(w->F + 1, sizeof *w->stamp);
   w->delta = P + 1 <= SIZE_MAX / sizeof(float) / FMI_MAX_GRID
-                 ? fmi_malloc((P + 1) * (set->alpha_requested < 0 ? GRID_STRIDE : 1) *
+                 ? fmi_malloc((P + 1) *
+                              (set->alpha_requested < 0 ||
+                                       (set->flags & FMI_SETF_VARIANT_AUTO)
+                                   ? GRID_STRIDE
+                                   : 1) *
                               sizeof *w->delta)
                  : NULL;
   w->accf = fmi_malloc((GRID_STRIDE * w->C + 1) * sizeof *w->accf);
   if (!w->stamp || !w->delta || !w->accf || !w->df || !w->mass || !w->cdocs || !w->idf || !w->ncls || !w->nhead ||
-      !w->cls_head || !w->prior || !w->cnst || !w->acc || !w->scores) {
+      !w->cls_head || !w->prior || !w->prior_u || !w->cnst || !w->acc || !w->scores) {
     work_free(w);
     return fmi_fail(err, FM_ENOMEM, "out of memory for cross-validation");
   }
@@ -108,13 +123,19 @@ static fm_status work_init(cv_work *w, const fmi_settings *set,
   return FM_OK;
 }
 
-static void set_alphas(cv_work *w, const double *alphas, size_t n) {
+/* The grid: n entries of (variant, alpha); variants NULL = the settings'
+ * variant for all. */
+static void set_alphas(cv_work *w, const double *alphas,
+                       const unsigned *variants, size_t n) {
   size_t a;
   w->A = n;
   w->gen++; /* cached weights were for other alphas */
+  w->any_cnb = false;
   for (a = 0; a < n; a++) {
     w->alphas[a] = alphas[a];
     w->log_alpha[a] = log(alphas[a]);
+    w->variants[a] = variants ? variants[a] : w->set->variant;
+    if (w->variants[a] == FM_NB_COMPLEMENT) w->any_cnb = true;
   }
 }
 
@@ -180,15 +201,17 @@ static void work_prepare(cv_work *w, const unsigned char *excluded) {
     size_t a = c->head_first[h], b = c->head_first[h + 1];
     w->nhead[h] = 0;
     for (k = a; k < b; k++) w->nhead[h] += w->ncls[k];
-    fmi_log_priors(w->set->priors, w->cdocs + a, c->class_prior + a, b - a,
+    fmi_log_priors(w->priors, w->cdocs + a, c->class_prior + a, b - a,
                    w->prior + a);
+    fmi_log_priors(FM_PRIORS_UNIFORM, w->cdocs + a, c->class_prior + a,
+                   b - a, w->prior_u + a);
     for (k = a; k < b; k++)
-      if (w->cdocs[k] == 0) w->prior[k] = -INFINITY;
+      if (w->cdocs[k] == 0) w->prior[k] = w->prior_u[k] = -INFINITY;
   }
   for (i = 0; i < w->A; i++)
     for (k = 0; k < w->C; k++)
       w->cnst[i * w->C + k] =
-          fmi_nb_const(w->set->variant, w->ncls[k], w->nhead[w->cls_head[k]],
+          fmi_nb_const(w->variants[i], w->ncls[k], w->nhead[w->cls_head[k]],
                        w->alphas[i], w->vocab);
 }
 
@@ -199,7 +222,7 @@ static void compute_deltas(cv_work *w, size_t f) {
   size_t A = w->A, k = c->post_off[f], b = c->post_off[f + 1], a;
   size_t stride = A == 1 ? 1 : GRID_STRIDE;
   double idf = w->idf[f];
-  bool cnb = w->set->variant == FM_NB_COMPLEMENT;
+  bool cnb = w->any_cnb;
   while (k < b) {
     size_t j = k, hh = w->cls_head[c->post_class[k]];
     double n_wh = 0;
@@ -217,8 +240,10 @@ static void compute_deltas(cv_work *w, size_t f) {
         for (a = 0; a < A; a++) dst[a] = 0;
       } else if (cnb) {
         for (a = 0; a < A; a++)
-          dst[a] = (float)fmi_nb_delta(FM_NB_COMPLEMENT, n_wc, n_wh,
-                                       w->alphas[a]);
+          dst[a] = w->variants[a] == FM_NB_COMPLEMENT
+                       ? (float)fmi_nb_delta(FM_NB_COMPLEMENT, n_wc, n_wh,
+                                             w->alphas[a])
+                       : (float)(log(n_wc + w->alphas[a]) - w->log_alpha[a]);
       } else {
         /* fmi_nb_delta's multinomial case, with log a hoisted */
         for (a = 0; a < A; a++)
@@ -395,46 +420,115 @@ static bool head_alive(const cv_work *w, size_t h) {
   return false;
 }
 
+/* What one (grid entry, prior mode) gets right on the held-out folds:
+ * per head documents and correct ones, per class true positives, false
+ * positives and false negatives. */
+typedef struct grid_tally {
+  uint64_t *n_ok, *n_all; /* [entry][mode][head] */
+  uint64_t *tp, *fp, *fn; /* [entry][mode][class] */
+} grid_tally;
+
+#define N_MODES 2 /* prior modes tried: the settings' (learned) and uniform */
+
+/* The choice criterion: mean over heads of (accuracy + macro-F1) / 2.
+ * Accuracy alone favours the big labels (smoothing that drowns a rare
+ * label still wins on accuracy); the mean keeps both. Macro-F1 over the
+ * head's labels present in the truth or the predictions. */
+static double grid_score(const grid_tally *t, const fmi_counts *c, size_t H,
+                         size_t em) {
+  double sum = 0;
+  size_t h, k, nh = 0, C = c->n_classes;
+  for (h = 0; h < H; h++) {
+    double f1 = 0;
+    size_t nl = 0;
+    if (!t->n_all[em * H + h]) continue;
+    for (k = c->head_first[h]; k < c->head_first[h + 1]; k++) {
+      uint64_t tp = t->tp[em * C + k], fp = t->fp[em * C + k],
+               fn = t->fn[em * C + k];
+      if (tp + fp + fn == 0) continue;
+      f1 += 2.0 * (double)tp / (double)(2 * tp + fp + fn);
+      nl++;
+    }
+    sum += ((double)t->n_ok[em * H + h] / (double)t->n_all[em * H + h] +
+            (nl ? f1 / (double)nl : 0)) / 2;
+    nh++;
+  }
+  return nh ? sum / (double)nh : 0;
+}
+
 fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
                      const fmi_docs *d, const unsigned char *excluded,
                      fmi_fit *out, fm_error *err) {
   cv_work w;
   uint32_t *fold = NULL;
   unsigned char *ex = NULL;
-  uint64_t *n_ok = NULL, *n_all = NULL;
+  grid_tally t;
   fmi_calib_items *items = NULL, *grid_items = NULL;
   size_t *order = NULL, oi;
-  size_t n_in = 0, i, a, h, A = 0, H = c->n_heads, best = 0;
-  unsigned K = set->folds, j;
+  size_t n_in = 0, i, a, h, A = 0, H = c->n_heads, C = c->n_classes, best = 0;
+  size_t n_modes, best_mode = 0;
+  unsigned K = set->folds, j, m;
   bool auto_alpha = set->alpha_requested < 0;
+  bool auto_variant = (set->flags & FMI_SETF_VARIANT_AUTO) != 0;
+  bool auto_priors = (set->flags & FMI_SETF_PRIORS_AUTO) != 0;
+  double galpha[FMI_MAX_GRID];
+  unsigned gvariant[FMI_MAX_GRID];
+  size_t ng = 0;
   fm_status st;
+  memset(&t, 0, sizeof t);
   out->alpha = set->alpha;
+  out->variant = set->variant;
+  out->priors = set->priors;
   out->n_grid = 0;
   for (h = 0; h < H; h++) fmi_calib_for_settings(set, &out->calib[h]);
   st = work_init(&w, set, c, d, err);
   if (st != FM_OK) return st;
+  /* Scores are computed with learned priors when the mode is chosen; the
+   * uniform mode is the same sums with other per-label constants. */
+  if (auto_priors) w.priors = FM_PRIORS_LEARNED;
+  n_modes = auto_priors ? N_MODES : 1;
   fold = fmi_malloc((d->n + 1) * sizeof *fold);
   ex = fmi_malloc(d->n + 1);
-  n_ok = fmi_calloc(FMI_MAX_GRID * H, sizeof *n_ok);
-  n_all = fmi_calloc(FMI_MAX_GRID * H, sizeof *n_all);
+  t.n_ok = fmi_calloc(FMI_MAX_GRID * N_MODES * H, sizeof *t.n_ok);
+  t.n_all = fmi_calloc(FMI_MAX_GRID * N_MODES * H, sizeof *t.n_all);
+  t.tp = fmi_calloc(FMI_MAX_GRID * N_MODES * C + 1, sizeof *t.tp);
+  t.fp = fmi_calloc(FMI_MAX_GRID * N_MODES * C + 1, sizeof *t.fp);
+  t.fn = fmi_calloc(FMI_MAX_GRID * N_MODES * C + 1, sizeof *t.fn);
   items = fmi_calloc(H, sizeof *items);
   order = canonical_order(d);
-  if (!fold || !ex || !n_ok || !n_all || !items || !order) goto nomem;
+  if (!fold || !ex || !t.n_ok || !t.n_all || !t.tp || !t.fp || !t.fn ||
+      !items || !order)
+    goto nomem;
   for (h = 0; h < H; h++)
     items[h].n_labels = c->head_first[h + 1] - c->head_first[h];
   st = assign_folds(d, excluded, K, 1, fold, &n_in, err);
   if (st != FM_OK) goto done;
   if (n_in < 2) goto done; /* nothing to hold out: keep the defaults */
   if (n_in < K) K = (unsigned)n_in;
-  if (auto_alpha)
-    set_alphas(&w, alpha_grid, N_GRID);
-  else
-    set_alphas(&w, &set->alpha, 1);
+  /* The grid: (variant, alpha) pairs; complement first, so that ties go
+   * to multinomial, and alphas ascending, so that ties go to the larger
+   * (smoother) one. */
+  for (m = 0; m < 2; m++) {
+    unsigned v = m == 0 ? FM_NB_COMPLEMENT : FM_NB_MULTINOMIAL;
+    const double *grid = auto_variant ? alpha_grid_both : alpha_grid;
+    size_t n = auto_variant ? N_GRID_BOTH : N_GRID, g;
+    if (!auto_variant && v != set->variant) continue;
+    if (!auto_alpha) {
+      grid = &set->alpha;
+      n = 1;
+    }
+    for (g = 0; g < n && ng < FMI_MAX_GRID; g++) {
+      galpha[ng] = grid[g];
+      gvariant[ng++] = v;
+    }
+  }
+  set_alphas(&w, galpha, gvariant, ng);
   A = w.A;
-  /* With several alphas, the held-out scores of every alpha are kept for
+  /* With several entries, the held-out scores of every entry are kept for
    * calibration when they fit in 256 MB; otherwise a second pass scores
-   * the chosen alpha again. */
-  if (set->calibrate && A > 1) {
+   * the chosen one again (as it does when the prior mode is chosen too:
+   * the kept scores carry learned priors). */
+  if (set->calibrate && A > 1 && !auto_priors) {
     size_t per_doc = 0, bytes;
     for (h = 0; h < H; h++) per_doc += c->head_first[h + 1] - c->head_first[h];
     if (!fmi_mul_overflows(per_doc * A * sizeof(double), n_in, &bytes) &&
@@ -446,7 +540,8 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
           grid_items[a * H + h].n_labels = items[h].n_labels;
     }
   }
-  /* Pass 1: accuracy per alpha, and the calibration items. */
+  /* Pass 1: what each grid entry and prior mode gets right, and the
+   * calibration items. */
   for (j = 0; j < K; j++) {
     for (i = 0; i < d->n; i++)
       ex[i] = (excluded && excluded[i]) || fold[i] == j;
@@ -456,47 +551,72 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
       if (fold[i] != j || !has_label(d, i)) continue;
       work_score(&w, i);
       for (h = 0; h < H; h++) {
-        uint32_t t = d->label[i * H + h];
-        size_t f0 = c->head_first[h], nl = c->head_first[h + 1] - f0;
-        if (t == UINT32_MAX || !head_alive(&w, h)) continue;
+        uint32_t tr = d->label[i * H + h];
+        size_t f0 = c->head_first[h], nl = c->head_first[h + 1] - f0, k;
+        if (tr == UINT32_MAX || !head_alive(&w, h)) continue;
         for (a = 0; a < A; a++) {
-          n_all[a * H + h]++;
-          if (best_of(w.scores + a * w.C + f0, nl) + f0 == t)
-            n_ok[a * H + h]++;
+          const double *sc = w.scores + a * w.C + f0;
+          for (m = 0; m < n_modes; m++) {
+            size_t em = a * N_MODES + m, pred = 0;
+            if (m == 0) {
+              pred = best_of(sc, nl) + f0;
+            } else {
+              /* uniform: the learned prior swapped for the uniform one */
+              double bs = -INFINITY;
+              for (k = 0; k < nl; k++) {
+                double v = sc[k] - w.prior[f0 + k] + w.prior_u[f0 + k];
+                if (k == 0 || v > bs) {
+                  bs = v;
+                  pred = f0 + k;
+                }
+              }
+            }
+            t.n_all[em * H + h]++;
+            if (pred == tr) {
+              t.n_ok[em * H + h]++;
+              t.tp[em * C + tr]++;
+            } else {
+              t.fp[em * C + pred]++;
+              t.fn[em * C + tr]++;
+            }
+          }
         }
-        if (A == 1 && set->calibrate &&
-            fmi_calib_items_add(&items[h], w.scores + f0, t - f0) != FM_OK)
+        if (A == 1 && !auto_priors && set->calibrate &&
+            fmi_calib_items_add(&items[h], w.scores + f0, tr - f0) != FM_OK)
           goto nomem;
         for (a = 0; grid_items && a < A; a++)
           if (fmi_calib_items_add(&grid_items[a * H + h],
-                                  w.scores + a * w.C + f0, t - f0) != FM_OK)
+                                  w.scores + a * w.C + f0, tr - f0) != FM_OK)
             goto nomem;
       }
     }
   }
-  /* Mean accuracy over heads; ties go to the larger alpha (smoother). */
+  /* The best entry and mode; ties as the grid order says, and learned
+   * priors over uniform ones. */
   {
     double best_score = -1;
-    for (a = 0; a < A; a++) {
-      double sum = 0;
-      size_t nh = 0;
-      for (h = 0; h < H; h++)
-        if (n_all[a * H + h]) {
-          sum += (double)n_ok[a * H + h] / (double)n_all[a * H + h];
-          nh++;
+    for (a = 0; a < A; a++)
+      for (m = (unsigned)n_modes; m-- > 0;) {
+        double sc = grid_score(&t, c, H, a * N_MODES + m);
+        if (sc >= best_score) {
+          best_score = sc;
+          best = a;
+          best_mode = m;
         }
-      sum = nh ? sum / (double)nh : 0;
-      if (auto_alpha && a < FMI_MAX_GRID) {
-        out->grid_alpha[a] = w.alphas[a];
-        out->grid_score[a] = sum;
       }
-      if (sum >= best_score) {
-        best_score = sum;
-        best = a;
-      }
-    }
-    if (auto_alpha) out->n_grid = A;
+    /* The grid shown with the model: the chosen variant's alphas, scored
+     * in the chosen prior mode. */
+    if (auto_alpha)
+      for (a = 0; a < A && out->n_grid < FMI_MAX_GRID; a++)
+        if (w.variants[a] == w.variants[best]) {
+          out->grid_alpha[out->n_grid] = w.alphas[a];
+          out->grid_score[out->n_grid++] =
+              grid_score(&t, c, H, a * N_MODES + best_mode);
+        }
     out->alpha = w.alphas[best];
+    out->variant = w.variants[best];
+    if (auto_priors)
+      out->priors = best_mode == 0 ? FM_PRIORS_LEARNED : FM_PRIORS_UNIFORM;
   }
   if (grid_items) {
     for (h = 0; h < H; h++) {
@@ -504,9 +624,10 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
       items[h] = grid_items[best * H + h];
       grid_items[best * H + h] = tmp;
     }
-  } else if (set->calibrate && A > 1) {
-    /* Pass 2: scores with the chosen alpha for calibration. */
-    set_alphas(&w, &out->alpha, 1);
+  } else if (set->calibrate && (A > 1 || auto_priors)) {
+    /* Pass 2: scores of the chosen entry and priors for calibration. */
+    set_alphas(&w, &out->alpha, &out->variant, 1);
+    w.priors = out->priors;
     for (j = 0; j < K; j++) {
       for (i = 0; i < d->n; i++)
         ex[i] = (excluded && excluded[i]) || fold[i] == j;
@@ -516,10 +637,10 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
         if (fold[i] != j || !has_label(d, i)) continue;
         work_score(&w, i);
         for (h = 0; h < H; h++) {
-          uint32_t t = d->label[i * H + h];
+          uint32_t tr = d->label[i * H + h];
           size_t f0 = c->head_first[h];
-          if (t == UINT32_MAX || !head_alive(&w, h)) continue;
-          if (fmi_calib_items_add(&items[h], w.scores + f0, t - f0) != FM_OK)
+          if (tr == UINT32_MAX || !head_alive(&w, h)) continue;
+          if (fmi_calib_items_add(&items[h], w.scores + f0, tr - f0) != FM_OK)
             goto nomem;
         }
       }
@@ -546,8 +667,11 @@ done:
   fmi_free(order);
   fmi_free(fold);
   fmi_free(ex);
-  fmi_free(n_ok);
-  fmi_free(n_all);
+  fmi_free(t.n_ok);
+  fmi_free(t.n_all);
+  fmi_free(t.tp);
+  fmi_free(t.fp);
+  fmi_free(t.fn);
   work_free(&w);
   return st;
 }
@@ -585,14 +709,18 @@ fm_status fmi_cv_crossval(const fmi_settings *set, const fmi_counts *c,
   for (k = 0; k < K; k++) {
     for (i = 0; i < d->n; i++) ex[i] = fold[i] == k;
     /* Alpha and calibration from the other folds only. */
-    if (set->alpha_requested < 0 || set->calibrate) {
+    if (set->alpha_requested < 0 || set->calibrate ||
+        (set->flags & (FMI_SETF_VARIANT_AUTO | FMI_SETF_PRIORS_AUTO))) {
       st = fmi_cv_fit(set, c, d, ex, &fit, err);
       if (st != FM_OK) goto done;
     } else {
       fit.alpha = set->alpha;
+      fit.variant = set->variant;
+      fit.priors = set->priors;
       for (h = 0; h < H; h++) fmi_calib_for_settings(set, &fit.calib[h]);
     }
-    set_alphas(&w, &fit.alpha, 1);
+    set_alphas(&w, &fit.alpha, &fit.variant, 1);
+    w.priors = fit.priors;
     work_prepare(&w, ex);
     for (i = 0; i < d->n; i++) {
       if (fold[i] != k || !has_label(d, i)) continue;

@@ -56,6 +56,9 @@ static fm_status merge_bytes(const fm_model *const *models, size_t n,
       best = i;
   }
   set.alpha = same_alpha ? models[0]->set.alpha : models[best]->set.alpha;
+  /* So are a variant and priors mode chosen by cross-validation. */
+  set.variant = models[best]->set.variant;
+  set.priors = models[best]->set.priors;
   calib = fmi_calloc(merged.n_heads, sizeof *calib);
   if (!calib) {
     fmi_counts_free(&merged);

@@ -66,13 +66,15 @@ fm_status fmi_settings_from_opts(const fm_train_opts *opts, fmi_settings *s,
   memset(s, 0, sizeof *s);
   st = fmi_pipeline_opts_resolve(&o.pipeline, &s->pipe, err);
   if (st != FM_OK) return st;
-  if (o.variant != FM_NB_MULTINOMIAL && o.variant != FM_NB_COMPLEMENT)
+  if (o.variant != FM_NB_MULTINOMIAL && o.variant != FM_NB_COMPLEMENT &&
+      o.variant != FM_NB_AUTO)
     return fmi_fail(err, FM_EINVAL, "unknown naive Bayes variant %d",
                     (int)o.variant);
   if (!(o.alpha < 0) && !(o.alpha > 0 && o.alpha <= 1e6))
     return fmi_fail(err, FM_EINVAL,
                     "alpha must be > 0 (or negative for auto)");
-  if (o.priors != FM_PRIORS_LEARNED && o.priors != FM_PRIORS_UNIFORM)
+  if (o.priors != FM_PRIORS_LEARNED && o.priors != FM_PRIORS_UNIFORM &&
+      o.priors != FM_PRIORS_AUTO)
     return fmi_fail(err, FM_EINVAL, "unknown priors mode %d", (int)o.priors);
   if (o.review != FM_REVIEW_TARGET_ACCURACY && o.review != FM_REVIEW_FIXED)
     return fmi_fail(err, FM_EINVAL, "unknown review policy %d",
@@ -85,34 +87,39 @@ fm_status fmi_settings_from_opts(const fm_train_opts *opts, fmi_settings *s,
   if (o.review_value > 1)
     return fmi_fail(err, FM_EINVAL, "review value %g is over 1",
                     o.review_value);
-  s->variant = (unsigned)o.variant;
+  /* auto: multinomial and learned priors until cross-validation chooses */
+  s->variant = o.variant == FM_NB_AUTO ? FM_NB_MULTINOMIAL : (unsigned)o.variant;
   s->alpha_requested = o.alpha < 0 ? -1.0 : o.alpha;
   s->alpha = o.alpha < 0 ? 0.1 : o.alpha;
   s->tfidf = o.tfidf ? 1 : 0;
   s->sublinear = o.sublinear_tf ? 1 : 0;
   s->length_norm = o.length_norm ? 1 : 0;
   s->min_count = o.min_count;
-  s->priors = (unsigned)o.priors;
+  s->priors = o.priors == FM_PRIORS_AUTO ? FM_PRIORS_LEARNED : (unsigned)o.priors;
   s->calibrate = o.calibrate ? 1 : 0;
   s->folds = o.folds;
   s->review = (unsigned)o.review;
   s->review_value = o.review_value;
   /* idf weights the class counts only, not the tagged document: on
    * banking77 (5-fold CV) weighting both sides lost 0.7 points. */
-  s->flags = 0;
+  s->flags = FMI_SETF_SPLIT_NORM;
+  if (o.variant == FM_NB_AUTO) s->flags |= FMI_SETF_VARIANT_AUTO;
+  if (o.priors == FM_PRIORS_AUTO) s->flags |= FMI_SETF_PRIORS_AUTO;
   return FM_OK;
 }
 
 void fmi_settings_to_opts(const fmi_settings *s, fm_train_opts *out) {
   fm_train_opts o = FM_TRAIN_OPTS_INIT;
   o.pipeline = s->pipe;
-  o.variant = (fm_nb_variant)s->variant;
+  o.variant = (s->flags & FMI_SETF_VARIANT_AUTO) ? FM_NB_AUTO
+                                                 : (fm_nb_variant)s->variant;
   o.alpha = s->alpha_requested;
   o.tfidf = (int)s->tfidf;
   o.sublinear_tf = (int)s->sublinear;
   o.length_norm = (int)s->length_norm;
   o.min_count = s->min_count;
-  o.priors = (fm_priors)s->priors;
+  o.priors = (s->flags & FMI_SETF_PRIORS_AUTO) ? FM_PRIORS_AUTO
+                                              : (fm_priors)s->priors;
   o.calibrate = (int)s->calibrate;
   o.folds = s->folds;
   o.review = (fm_review_policy)s->review;
@@ -129,14 +136,19 @@ fm_status fmi_settings_compatible(const fmi_settings *a,
   DIFF(pipe.char_ngram_min, "character n-gram range");
   DIFF(pipe.char_ngram_max, "character n-gram range");
   DIFF(pipe.max_doc_bytes, "maximum document size");
-  DIFF(variant, "naive Bayes variant");
+  /* A variant or priors mode chosen by cross-validation may differ
+   * between shards like alpha may: the merge takes the best-informed
+   * model's (merge.c). */
+  if (!((a->flags | b->flags) & FMI_SETF_VARIANT_AUTO))
+    DIFF(variant, "naive Bayes variant");
   DIFF(tfidf, "TF-IDF");
   DIFF(sublinear, "sublinear tf");
   DIFF(length_norm, "length normalization");
   DIFF(min_count, "minimum feature count");
-  DIFF(priors, "priors");
-  DIFF(flags, "scoring flags");
+  if (!((a->flags | b->flags) & FMI_SETF_PRIORS_AUTO)) DIFF(priors, "priors");
 #undef DIFF
+  if ((a->flags & ~FMI_SETF_CHOICE_BITS) != (b->flags & ~FMI_SETF_CHOICE_BITS))
+    return fmi_fail(err, FM_EMISMATCH, "models differ in %s", "scoring flags");
   return FM_OK;
 }
 
@@ -624,6 +636,8 @@ fm_status fm_model_info_get(const fm_model *m, fm_model_info *out,
   info.postings = m->n_post;
   fmi_settings_to_opts(&m->set, &info.opts);
   info.alpha = m->set.alpha;
+  info.variant = (fm_nb_variant)m->set.variant;
+  info.priors = (fm_priors)m->set.priors;
   info.n_alpha_grid = m->set.n_grid;
   for (i = 0; i < m->set.n_grid; i++) {
     info.alpha_grid[i] = m->set.grid_alpha[i];

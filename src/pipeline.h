@@ -23,6 +23,11 @@ typedef struct fmi_pipeline {
   uint32_t *ft_vals;         /* index into the feature array + 1; 0 empty */
   size_t ft_cap;
   fm_analysis an;            /* the last result; points into arena */
+  /* The last document's PII spans (arena) in the repaired text `pii_text`:
+   * the host of each URL becomes a feature. */
+  const fmi_span *pii;
+  size_t n_pii;
+  const char *pii_text;
 } fmi_pipeline;
 
 /* Fills `out` from `in` (NULL = defaults), validating ranges. */

@@ -248,6 +248,7 @@ fm_status fm_trainer_new_like(const fm_model *m, fm_trainer **out,
   /* Corrections use the model's alpha as is: a handful of documents is no
    * ground for choosing one. */
   set.alpha_requested = set.alpha;
+  set.flags &= ~FMI_SETF_CHOICE_BITS; /* the variant and priors too */
   set.n_grid = 0;
   set.n_docs = 0;
   st = trainer_create(m->head_names, m->n_heads, &set, out, err);
@@ -329,7 +330,6 @@ fm_status fmi_trainer_add_features(fm_trainer *tr, const fm_feature *feats,
                                    const char *source,
                                    const char *const *labels, fm_error *err) {
   size_t i, h, n_lab = 0;
-  double sumsq = 0, norm = 1;
   uint64_t doc_mass = 0;
   fm_status st;
   if (nf > tr->w_cap) {
@@ -355,11 +355,7 @@ fm_status fmi_trainer_add_features(fm_trainer *tr, const fm_feature *feats,
       n_lab++;
     }
   }
-  for (i = 0; i < nf; i++) {
-    tr->w[i] = fmi_tf(tr->set.sublinear, feats[i].count);
-    sumsq += tr->w[i] * tr->w[i];
-  }
-  if (tr->set.length_norm && sumsq > 0) norm = sqrt(sumsq);
+  fmi_doc_weights(&tr->set, feats, nf, tr->w);
   /* Features: find or add, without touching counts yet. */
   for (i = 0; i < nf; i++) {
     const fm_feature *f = &feats[i];
@@ -419,7 +415,7 @@ fm_status fmi_trainer_add_features(fm_trainer *tr, const fm_feature *feats,
     }
   /* Commit: nothing below fails. */
   for (i = 0; i < nf; i++) {
-    uint64_t m = (uint64_t)llround(tr->w[i] / norm * FMI_MASS_ONE);
+    uint64_t m = (uint64_t)llround(tr->w[i] * FMI_MASS_ONE);
     if (m == 0) m = 1; /* every feature seen keeps a posting */
     tr->df[tr->fidx[i]]++;
     tr->ent_feat[tr->n_ent + i] = tr->fidx[i];
@@ -754,10 +750,13 @@ fm_status fm_trainer_write_memory(fm_trainer *tr, void **data, size_t *len,
     goto done;
   }
   for (h = 0; h < tr->n_heads; h++) fmi_calib_for_settings(&set, &fit.calib[h]);
-  if (set.alpha_requested < 0 || set.calibrate) {
+  if (set.alpha_requested < 0 || set.calibrate ||
+      (set.flags & FMI_SETF_CHOICE_BITS)) {
     st = fmi_cv_fit(&set, &c, &d, NULL, &fit, err);
     if (st != FM_OK) goto done;
     set.alpha = fit.alpha;
+    set.variant = fit.variant;
+    set.priors = fit.priors;
     if (set.alpha_requested < 0) {
       set.n_grid = fit.n_grid;
       memcpy(set.grid_alpha, fit.grid_alpha, sizeof set.grid_alpha);

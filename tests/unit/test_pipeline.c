@@ -145,7 +145,10 @@ static void test_edge_texts(void **state) {
   assert_int_equal(a->n_features, 0);
   assert_string_equal(a->lang, "und");
   a = run(t, "?!... ,;:", NULL);
-  assert_int_equal(a->n_features, 0);
+  /* no word features; character n-grams of the chunks ("!!!" counts) */
+  for (size_t i = 0; i < a->n_features; i++)
+    assert_int_equal(a->features[i].kind, FM_FEATURE_CHARGRAM);
+  assert_true(has_feature(a, "c:?!"));
   /* NUL bytes are spaces, invalid bytes are counted */
   assert_int_equal(fm_tagger_analyze(t, "bad\0byte\xff", 9, "en", &a, &err), FM_OK);
   assert_int_equal(a->invalid_utf8, 1);

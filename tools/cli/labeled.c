@@ -279,13 +279,17 @@ int cli_train_option(cli_train *T, int code, const char *arg,
     else
       o->alpha = number_arg(cmd, "--alpha", arg, 1e-9, 1e6);
     return 1;
+  case 2127: o->pipeline.stages |= FM_STAGE_STOPWORDS; return 1;
   case 2111:
-    if (!strcmp(arg, "mnb") || !strcmp(arg, "multinomial"))
+    if (!strcmp(arg, "auto"))
+      o->variant = FM_NB_AUTO;
+    else if (!strcmp(arg, "mnb") || !strcmp(arg, "multinomial"))
       o->variant = FM_NB_MULTINOMIAL;
     else if (!strcmp(arg, "cnb") || !strcmp(arg, "complement"))
       o->variant = FM_NB_COMPLEMENT;
     else
-      cli_usage_error(cmd, "--variant wants mnb or cnb, got '%s'", arg);
+      cli_usage_error(cmd, "--variant wants auto, mnb or cnb, got '%s'",
+                      arg);
     return 1;
   case 2112: o->tfidf = 1; return 1;
   case 2113: o->tfidf = 0; return 1;
@@ -297,12 +301,14 @@ int cli_train_option(cli_train *T, int code, const char *arg,
     o->min_count = (unsigned)number_arg(cmd, "--min-count", arg, 0, 1e9);
     return 1;
   case 2119:
-    if (!strcmp(arg, "learned"))
+    if (!strcmp(arg, "auto"))
+      o->priors = FM_PRIORS_AUTO;
+    else if (!strcmp(arg, "learned"))
       o->priors = FM_PRIORS_LEARNED;
     else if (!strcmp(arg, "uniform"))
       o->priors = FM_PRIORS_UNIFORM;
     else
-      cli_usage_error(cmd, "--priors wants learned or uniform, got '%s'",
+      cli_usage_error(cmd, "--priors wants auto, learned or uniform, got '%s'",
                       arg);
     return 1;
   case 2120: {
@@ -408,11 +414,13 @@ void cli_print_model_info(FILE *out, const char *path, const fm_model *m,
           (unsigned long long)info.features,
           (unsigned long long)info.index_features,
           (unsigned long long)info.postings);
-  fprintf(out, "variant: %s\n", info.opts.variant == FM_NB_COMPLEMENT
-                                    ? "complement" : "multinomial");
+  fprintf(out, "variant: %s%s\n",
+          info.variant == FM_NB_COMPLEMENT ? "complement" : "multinomial",
+          info.opts.variant == FM_NB_AUTO ? " (auto)" : "");
   fprintf(out, "alpha: %g%s", info.alpha, info.opts.alpha < 0 ? " (auto" : "");
   if (info.opts.alpha < 0) {
-    if (info.n_alpha_grid) fprintf(out, "; cross-validated accuracy:");
+    if (info.n_alpha_grid)
+      fprintf(out, "; cross-validated mean of accuracy and macro-F1:");
     for (i = 0; i < info.n_alpha_grid; i++)
       fprintf(out, " %g=%.4f", info.alpha_grid[i], info.alpha_grid_accuracy[i]);
     fputc(')', out);
@@ -422,8 +430,9 @@ void cli_print_model_info(FILE *out, const char *path, const fm_model *m,
           "min count: %u\n", info.opts.tfidf ? "on" : "off",
           info.opts.sublinear_tf ? "on" : "off",
           info.opts.length_norm ? "on" : "off", info.opts.min_count);
-  fprintf(out, "priors: %s\n",
-          info.opts.priors == FM_PRIORS_UNIFORM ? "uniform" : "learned");
+  fprintf(out, "priors: %s%s\n",
+          info.priors == FM_PRIORS_UNIFORM ? "uniform" : "learned",
+          info.opts.priors == FM_PRIORS_AUTO ? " (auto)" : "");
   fprintf(out, "pipeline: ");
   print_stages(out, &info.opts.pipeline);
   for (h = 0; h < fm_model_head_count(m); h++) {

@@ -89,7 +89,8 @@ uint64_t cli_labeled_run(cli_labeled *L, cli_labeled_fn fn, void *ctx,
   {"cal-folds", required_argument, NULL, 2123},                \
   {"review-target", required_argument, NULL, 2124},            \
   {"review-threshold", required_argument, NULL, 2125},         \
-  {"max-bytes", required_argument, NULL, 2126}
+  {"max-bytes", required_argument, NULL, 2126},                \
+  {"stopwords", no_argument, NULL, 2127}
 
 /* Help text for the two groups. */
 #define CLI_LABELED_HELP                                                    \
@@ -106,15 +107,19 @@ uint64_t cli_labeled_run(cli_labeled *L, cli_labeled_fn fn, void *ctx,
   "  --source-column COL  column holding each row's source\n"
 #define CLI_TRAIN_HELP                                                      \
   "model options (defaults in brackets):\n"                                 \
-  "  --variant mnb|cnb    multinomial or complement naive Bayes [mnb]\n"    \
+  "  --variant auto|mnb|cnb  multinomial or complement naive Bayes; auto =\n" \
+  "                       chosen with alpha by cross-validation [auto]\n"  \
   "  --alpha auto|X       additive smoothing; auto = chosen by K-fold\n"    \
-  "                       cross-validation over 0.003..1 [auto]\n"          \
+  "                       cross-validation over 0.003..1 [auto]; auto\n"   \
+  "                       choices maximize the mean of held-out accuracy\n" \
+  "                       and macro-F1\n"                                   \
   "  --tfidf, --no-tfidf  idf weighting [on]\n"                             \
   "  --sublinear-tf, --no-sublinear-tf   count c as 1 + ln c [on]\n"        \
   "  --length-norm, --no-length-norm     L2-normalize each document [on]\n" \
   "  --min-count N        leave features seen in fewer than N documents\n"  \
   "                       out of the scoring index [1]\n"                   \
-  "  --priors learned|uniform            label priors [learned]\n"          \
+  "  --priors auto|learned|uniform       label priors; auto = chosen by\n" \
+  "                       cross-validation [auto]\n"                        \
   "  --prior HEAD:LABEL=P fix one label's prior (repeatable)\n"             \
   "  --no-calibration     skip probability calibration (fit it later with\n" \
   "                       feedmine calibrate) [calibrate]\n"                \
@@ -123,9 +128,11 @@ uint64_t cli_labeled_run(cli_labeled *L, cli_labeled_fn fn, void *ctx,
   "                       accuracy reaches A [0.9]\n"                       \
   "  --review-threshold P needs_review below a fixed probability P\n"       \
   "pipeline options (recorded in the model):\n"                             \
-  "  --chargrams MIN-MAX  character n-grams [2-5]; --no-chargrams: none\n"  \
-  "  --no-redact --no-normalize --no-langid --no-stopwords --no-stem\n"     \
-  "  --no-negation --no-bigrams --no-dict-segment   switch a stage off\n"   \
+  "  --chargrams MIN-MAX  character n-grams of each chunk between blanks\n" \
+  "                       [2-5]; --no-chargrams: none\n"                   \
+  "  --stopwords          drop stopwords from the word features [kept]\n"   \
+  "  --no-redact --no-normalize --no-langid --no-stem --no-negation\n"      \
+  "  --no-bigrams --no-dict-segment   switch a stage off\n"                 \
   "  --max-bytes N        refuse documents over N bytes [1048576]\n"
 
 /* Given priors collected from --prior, applied after the trainer exists. */
