@@ -22,9 +22,10 @@ static const fm_analysis *run(fm_tagger *t, const char *s, const char *lang) {
   return a;
 }
 
-/* All features as "f1|f2|..." (bigrams keep their blank). */
+/* All features as "f1|f2|..." (bigrams keep their blank). One buffer per
+ * thread: the threads test digests on two threads at once (TSan). */
 static char *features(const fm_analysis *a) {
-  static char buf[8192];
+  static _Thread_local char buf[8192];
   size_t i, n = 0;
   buf[0] = 0;
   for (i = 0; i < a->n_features && n + a->features[i].len + 2 < sizeof buf; i++) {
