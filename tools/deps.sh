@@ -6,7 +6,7 @@ pkgs=(build-essential cmake pkg-config libicu-dev libstemmer-dev libpcre2-dev
       libsqlite3-dev libcsv-dev libjansson-dev libxxhash-dev libinih-dev)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev python3 chromium
-         python3-distributed sqlite3 valgrind)
+         python3-distributed sqlite3 valgrind cppcheck)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what is missing, builds, runs ctest;
-# then builds again with AddressSanitizer + UBSan and runs the suite there.
-# Usage: tools/test.sh [--quick]   (--quick skips the sanitizer pass)
+# then builds again with AddressSanitizer + UBSan and runs the suite there,
+# runs the multi-threaded tests under ThreadSanitizer, every fuzz target
+# for 60 s (libFuzzer, two at a time), the CLI golden tests under valgrind,
+# and cppcheck on src/.
+# Usage: tools/test.sh [--quick]   (--quick: the first build and ctest only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/deps.sh --test
@@ -16,5 +19,37 @@ if [ "${1:-}" != "--quick" ]; then
   cmake --build build-asan -j"$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan -j"$jobs" --output-on-failure || status=1
+
+  echo "== ThreadSanitizer: the multi-threaded tests (label threads) =="
+  # No suppressions: the dependencies' own locks (ICU, SQLite) are
+  # pthread mutexes, which TSan intercepts.
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFEEDMINE_SANITIZE=thread >/dev/null
+  cmake --build build-tsan -j"$jobs" --target feedmine test_pipeline test_classify
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir build-tsan -L threads -j"$jobs" --output-on-failure || status=1
+
+  echo "== libFuzzer: every target for 60 s (ASan + UBSan) =="
+  tools/fuzz.sh -t 60 -j "$jobs" --no-merge || status=1
+
+  echo "== valgrind --leak-check=full over the CLI golden tests =="
+  # Leaks are definite or indirect ones: a command that stops on a fatal
+  # error or a signal exits while its worker threads still hold memory
+  # ("possibly lost"), by design. FM_BAD_ROWS keeps the million-row case
+  # to 20,000 rows under valgrind's slowdown.
+  vg=$PWD/build/valgrind
+  rm -rf "$vg" && mkdir -p "$vg"
+  FEEDMINE_WRAPPER="valgrind -q --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --log-file=$vg/%p.log" \
+  FM_BAD_ROWS=20000 \
+    ctest --test-dir build -R '^cli\.' -j"$jobs" --output-on-failure || status=1
+  if [ -n "$(find "$vg" -name '*.log' -size +0)" ]; then
+    echo "valgrind found errors:"; find "$vg" -name '*.log' -size +0 -exec cat {} +
+    status=1
+  fi
+
+  echo "== cppcheck on src/ (warning, portability, performance) =="
+  cppcheck --enable=warning,portability,performance --std=c11 --quiet \
+    --error-exitcode=1 --suppress=missingIncludeSystem -I include -I src \
+    -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DFM_BUILDING_LIBRARY src/ ||
+    status=1
 fi
 exit $status
