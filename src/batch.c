@@ -32,7 +32,7 @@
 
 #define BATCH_MAX_BYTES ((size_t)64 << 20) /* record text held per batch */
 #define MAX_THREADS 64
-#define FMI_ACC_MAPS 16 /* column mappings of the accounts table */
+#define ACC_MAPS 16 /* column mappings of the accounts table */
 
 /* One record of the batch being processed. Strings live in the batch
  * arena; tagging results in the tagging worker's arena. */
@@ -47,7 +47,6 @@ typedef struct rec {
   int has_date, has_score, has_revenue;
   double score, revenue;
   int64_t rowid;     /* re-tagging and reports: the stored item */
-  const char *key;   /* reports: for the review queue */
   const char *lang;  /* reports: as stored */
   const fm_store_tag *stored_tags; /* reports */
   size_t n_stored_tags;
@@ -620,14 +619,14 @@ static fm_status load_accounts(job *j) {
       col = cfg->accounts_map[i] + 8;
   for (k = 0; st == FM_ENOTFOUND && (col ? k < 1 : names[k] != NULL); k++) {
     fm_reader_opts ro = FM_READER_OPTS_INIT;
-    const char *maps[FMI_ACC_MAPS];
+    const char *maps[ACC_MAPS];
     size_t n = 0;
     const char *c = col ? col : names[k];
     snprintf(map_text, sizeof map_text, "text=%s", c);
     snprintf(map_acc, sizeof map_acc, "account=%s", c);
     maps[n++] = map_text;
     maps[n++] = map_acc;
-    for (i = 0; i < cfg->n_accounts_map && n < FMI_ACC_MAPS; i++)
+    for (i = 0; i < cfg->n_accounts_map && n < ACC_MAPS; i++)
       if (strncmp(cfg->accounts_map[i], "account=", 8))
         maps[n++] = cfg->accounts_map[i];
     ro.map = maps;

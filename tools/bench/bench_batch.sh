@@ -16,8 +16,10 @@
 # (subject + body cut to 400 bytes, an id, a date, an account, a plan), as
 # one CSV export. The model is trained on the dataset's train split (head
 # `area`, from the queue labels, so the reports have areas to rank). The batch job writes two reports (30d: md + json; 7d: md) and
-# keeps the default batch size (5,000 rows per transaction). A second run
-# over the same export (everything unchanged) is timed too. Results: one
+# keeps the default batch size (5,000 rows per transaction). The same job
+# without reports (ingest, tag, store: what the store costs over `feedmine
+# tag`) and a second run over the same export (everything unchanged, so
+# mostly the reports) are timed too. Results: one
 # line per run; copy them into tools/bench/RESULTS.md.
 set -euo pipefail
 build=$(cd "${1:?usage: bench_batch.sh BUILD_DIR [ROWS] [WORKDIR]}" && pwd)
@@ -87,15 +89,24 @@ period = 7d
 formats = md
 EOF
 
+# the same job without reports: what the store itself costs
+rm -rf job0 && mkdir -p job0
+sed '/^\[report/,$d' job/job.ini >job0/job.ini
+
 read -r t_tag m_tag c_tag < <(measure "$fm" tag -m m.fmm -j "$jobs" -q --source ticket "$input" -o tagged.jsonl)
+read -r t_store m_store c_store < <(measure "$fm" batch -c job0/job.ini -j "$jobs" -q)
 read -r t_batch m_batch c_batch < <(measure "$fm" batch -c job/job.ini -j "$jobs" -q)
 summary1=$(cd job && "$fm" store stats state.db | sed -n 's/^items: *//p')
 read -r t_rerun m_rerun c_rerun < <(measure "$fm" batch -c job/job.ini -j "$jobs" -q)
 db=$(stat -c %s job/state.db)
 ratio=$(python3 -c "print('%.2f' % ($t_batch / $t_tag))")
 cratio=$(python3 -c "print('%.2f' % ($c_batch / $c_tag))")
+sratio=$(python3 -c "print('%.2f' % ($t_store / $t_tag))")
+scratio=$(python3 -c "print('%.2f' % ($c_store / $c_tag))")
 printf 'rows %d (%d MB), dates over %d days, -j %d, %s\n' "$rows" $((bytes >> 20)) "$spread" "$jobs" "$(nproc) cores"
 printf '  feedmine tag -j %d:        %7.1f s wall  %7.1f s CPU  peak RSS %4d MB\n' "$jobs" "$t_tag" "$c_tag" $((m_tag >> 10))
+printf '  feedmine batch, no reports:%6.1f s wall  %7.1f s CPU  peak RSS %4d MB  (%.2fx tag wall, %.2fx CPU)\n' \
+  "$t_store" "$c_store" $((m_store >> 10)) "$sratio" "$scratio"
 printf '  feedmine batch (new):     %7.1f s wall  %7.1f s CPU  peak RSS %4d MB  (%.2fx tag wall, %.2fx CPU; store %d MB, %s items)\n' \
   "$t_batch" "$c_batch" $((m_batch >> 10)) "$ratio" "$cratio" $((db >> 20)) "$summary1"
 printf '  feedmine batch (re-run):  %7.1f s wall  %7.1f s CPU  peak RSS %4d MB  (everything unchanged)\n' \
