@@ -161,7 +161,10 @@ typedef enum fm_feature_kind {
  * `text`, stable across runs and machines. Feature texts: a unigram is the
  * stem ("!" prefixed inside a negation scope: "!good"), a bigram is two
  * unigrams joined by one space, a character n-gram is "c:" followed by the
- * n-gram (word edges shown as "_"). */
+ * n-gram of a blank-delimited chunk of the normalized text (chunk edges
+ * shown as "_"), the host of a redacted URL is "url:" + host. In the
+ * analysis of fm_tagger_tag character n-grams carry their id only (text
+ * NULL, len 0; scoring needs no more): fm_tagger_analyze gives texts. */
 typedef struct fm_feature {
   uint64_t id;
   const char *text;

@@ -121,7 +121,7 @@ static void add_dense(float *acc, const unsigned char *p, size_t n, float x) {
  * a 1 KB ticket has over a thousand features, each a random access into a
  * table of megabytes, so the loop is bound by memory latency unless
  * several misses are in flight at once. */
-#define PREFETCH_AHEAD 8
+#define PREFETCH_AHEAD 16
 
 static inline void prefetch(const void *p) {
 #if defined(__GNUC__)
@@ -264,7 +264,9 @@ fm_status fm_tagger_tag(fm_tagger *t, const char *text, size_t len,
       return fmi_fail(err, FM_ENOMEM, "out of memory");
     t->score = s;
   }
+  t->pipe.chargram_text = false; /* scoring needs their ids only */
   st = fmi_pipeline_run(&t->pipe, text, len, lang, err);
+  t->pipe.chargram_text = true;
   if (st != FM_OK) return st;
   an = &t->pipe.an;
   nf = an->n_features;

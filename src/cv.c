@@ -467,6 +467,8 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
   size_t *order = NULL, oi;
   size_t n_in = 0, i, a, h, A = 0, H = c->n_heads, C = c->n_classes, best = 0;
   size_t n_modes, best_mode = 0;
+  double *fold_pl = NULL, *fold_pu = NULL; /* per fold: the two priors */
+  size_t *fold_end = NULL; /* per fold and head: items kept so far */
   unsigned K = set->folds, j, m;
   bool auto_alpha = set->alpha_requested < 0;
   bool auto_variant = (set->flags & FMI_SETF_VARIANT_AUTO) != 0;
@@ -496,6 +498,10 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
   t.fn = fmi_calloc(FMI_MAX_GRID * N_MODES * C + 1, sizeof *t.fn);
   items = fmi_calloc(H, sizeof *items);
   order = canonical_order(d);
+  fold_pl = fmi_malloc((K * C + 1) * sizeof *fold_pl);
+  fold_pu = fmi_malloc((K * C + 1) * sizeof *fold_pu);
+  fold_end = fmi_calloc(K * H + 1, sizeof *fold_end);
+  if (!fold_pl || !fold_pu || !fold_end) goto nomem;
   if (!fold || !ex || !t.n_ok || !t.n_all || !t.tp || !t.fp || !t.fn ||
       !items || !order)
     goto nomem;
@@ -526,9 +532,9 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
   A = w.A;
   /* With several entries, the held-out scores of every entry are kept for
    * calibration when they fit in 256 MB; otherwise a second pass scores
-   * the chosen one again (as it does when the prior mode is chosen too:
-   * the kept scores carry learned priors). */
-  if (set->calibrate && A > 1 && !auto_priors) {
+   * the chosen one again. Kept scores carry learned priors: when uniform
+   * ones are chosen, each fold's are swapped in afterwards. */
+  if (set->calibrate && (A > 1 || auto_priors)) {
     size_t per_doc = 0, bytes;
     for (h = 0; h < H; h++) per_doc += c->head_first[h + 1] - c->head_first[h];
     if (!fmi_mul_overflows(per_doc * A * sizeof(double), n_in, &bytes) &&
@@ -546,6 +552,8 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
     for (i = 0; i < d->n; i++)
       ex[i] = (excluded && excluded[i]) || fold[i] == j;
     work_prepare(&w, ex);
+    memcpy(fold_pl + (size_t)j * C, w.prior, C * sizeof *fold_pl);
+    memcpy(fold_pu + (size_t)j * C, w.prior_u, C * sizeof *fold_pu);
     for (oi = 0; oi < d->n; oi++) {
       i = order[oi];
       if (fold[i] != j || !has_label(d, i)) continue;
@@ -590,6 +598,8 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
             goto nomem;
       }
     }
+    for (h = 0; grid_items && h < H; h++)
+      fold_end[(size_t)j * H + h] = grid_items[h].n;
   }
   /* The best entry and mode; ties as the grid order says, and learned
    * priors over uniform ones. */
@@ -624,6 +634,19 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
       items[h] = grid_items[best * H + h];
       grid_items[best * H + h] = tmp;
     }
+    if (out->priors == FM_PRIORS_UNIFORM && auto_priors)
+      for (h = 0; h < H; h++) {
+        size_t f0 = c->head_first[h], nl = items[h].n_labels, from = 0, k;
+        for (j = 0; j < K; j++) {
+          const double *pl = fold_pl + (size_t)j * C + f0;
+          const double *pu = fold_pu + (size_t)j * C + f0;
+          size_t to = fold_end[(size_t)j * H + h];
+          for (i = from; i < to; i++)
+            for (k = 0; k < nl; k++)
+              if (isfinite(pl[k])) items[h].scores[i * nl + k] += pu[k] - pl[k];
+          from = to;
+        }
+      }
   } else if (set->calibrate && (A > 1 || auto_priors)) {
     /* Pass 2: scores of the chosen entry and priors for calibration. */
     set_alphas(&w, &out->alpha, &out->variant, 1);
@@ -672,6 +695,9 @@ done:
   fmi_free(t.tp);
   fmi_free(t.fp);
   fmi_free(t.fn);
+  fmi_free(fold_pl);
+  fmi_free(fold_pu);
+  fmi_free(fold_end);
   work_free(&w);
   return st;
 }

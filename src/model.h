@@ -226,6 +226,7 @@ static inline double fmi_idf(uint64_t n_docs, uint64_t df) {
 }
 /* Document weight of a count before length normalization. */
 static inline double fmi_tf(unsigned sublinear, uint32_t count) {
+  if (count == 1) return 1.0; /* most features: no log */
   return sublinear ? 1.0 + log((double)count) : (double)count;
 }
 /* A document's feature weights before idf, the same in training, folds

@@ -14,6 +14,8 @@
  */
 #include "pipeline.h"
 
+#include "hash.h"
+
 #include <stdlib.h>
 
 #define PUA_BASE 0xE000u
@@ -56,6 +58,7 @@ fm_status fmi_pipeline_init(fmi_pipeline *p, const fm_pipeline_opts *opts,
                             fm_error *err) {
   fm_status st;
   memset(p, 0, sizeof *p);
+  p->chargram_text = true;
   st = fmi_pipeline_opts_resolve(opts, &p->opts, err);
   if (st != FM_OK) return st;
   /* The cap bounds one document's working memory: tokens, features and
@@ -84,8 +87,7 @@ void fmi_pipeline_destroy(fmi_pipeline *p) {
   fmi_segmenter_free(p->segmenter);
   fmi_stemmers_free(p->stemmers);
   fmi_arena_free(&p->arena);
-  fmi_free(p->ft_keys);
-  fmi_free(p->ft_vals);
+  fmi_free(p->ft);
   memset(p, 0, sizeof *p);
 }
 
@@ -156,25 +158,27 @@ unchanged:
  * few documents no allocation happens here. */
 static fm_status ft_prepare(fmi_pipeline *p, size_t want) {
   size_t cap = 64;
-  while (cap < want * 2) {
+  /* want bounds the distinct features; 1.5x to 3x that many slots keeps
+   * probes short, and a table no larger than the document needs stays in
+   * cache (a 1 KB ticket: 8192 slots, 128 KB) */
+  while (cap < want + want / 2) {
     if (cap > SIZE_MAX / 4) return FM_ENOMEM;
     cap *= 2;
   }
   if (cap > p->ft_cap) {
-    uint64_t *k = fmi_malloc(cap * sizeof *k);
-    uint32_t *v = fmi_malloc(cap * sizeof *v);
-    if (!k || !v) {
-      fmi_free(k);
-      fmi_free(v);
-      return FM_ENOMEM;
-    }
-    fmi_free(p->ft_keys);
-    fmi_free(p->ft_vals);
-    p->ft_keys = k;
-    p->ft_vals = v;
+    struct fmi_ft_slot *t = fmi_calloc(cap, sizeof *t);
+    if (!t) return FM_ENOMEM;
+    fmi_free(p->ft);
+    p->ft = t;
     p->ft_cap = cap;
+    p->ft_gen = 0;
   }
-  memset(p->ft_vals, 0, p->ft_cap * sizeof *p->ft_vals);
+  p->ft_mask = cap - 1;
+  if (++p->ft_gen == 0) { /* stamps wrapped: clear them once */
+    size_t i;
+    for (i = 0; i < p->ft_cap; i++) p->ft[i].stamp = 0;
+    p->ft_gen = 1;
+  }
   return FM_OK;
 }
 
@@ -189,11 +193,13 @@ typedef struct feat_acc {
 static fm_status feat_add(feat_acc *fa, const char *text, size_t len,
                           fm_feature_kind kind) {
   fmi_pipeline *p = fa->p;
-  uint64_t id = fmi_hash64(text, len);
-  size_t mask = p->ft_cap - 1, h = (size_t)(id ^ (id >> 29)) & mask;
-  while (p->ft_vals[h]) {
-    if (p->ft_keys[h] == id) {
-      fa->feats[p->ft_vals[h] - 1].count++;
+  uint64_t id = fmi_hash64_inline(text, len);
+  size_t mask = p->ft_mask, h = (size_t)(id ^ (id >> 29)) & mask;
+  const uint32_t gen = p->ft_gen;
+  struct fmi_ft_slot *sl;
+  while ((sl = &p->ft[h])->stamp == gen) {
+    if (sl->key == id) {
+      fa->feats[sl->val - 1].count++;
       return FM_OK;
     }
     h = (h + 1) & mask;
@@ -201,16 +207,22 @@ static fm_status feat_add(feat_acc *fa, const char *text, size_t len,
   if (fa->n == fa->cap) return FM_ETOOBIG; /* sized up front; cannot happen */
   {
     fm_feature *f = &fa->feats[fa->n];
-    char *copy = fmi_arena_memdup(&p->arena, text, len);
-    if (!copy) return fmi_arena_status(&p->arena);
+    if (kind != FM_FEATURE_CHARGRAM || p->chargram_text) {
+      char *copy = fmi_arena_memdup(&p->arena, text, len);
+      if (!copy) return fmi_arena_status(&p->arena);
+      f->text = copy;
+      f->len = len;
+    } else {
+      f->text = NULL;
+      f->len = 0;
+    }
     f->id = id;
-    f->text = copy;
-    f->len = len;
     f->count = 1;
     f->kind = kind;
   }
-  p->ft_keys[h] = id;
-  p->ft_vals[h] = (uint32_t)(++fa->n);
+  sl->key = id;
+  sl->val = (uint32_t)(++fa->n);
+  sl->stamp = gen;
   return FM_OK;
 }
 
@@ -261,39 +273,38 @@ static bool is_placeholder_chunk(const unsigned char *w, size_t len) {
 static fm_status add_chunk_chargrams(feat_acc *fa, const unsigned char *w,
                                      size_t len) {
   const fm_pipeline_opts *o = &fa->p->opts;
-  char g[4 * CHARGRAM_MAX_CHUNK + 4 + 2];
+  /* "??_" + chunk + "_": the n-gram at padded offset a is hashed in place
+   * as "c:" + n-gram, the two bytes before it borrowed for the prefix */
+  char buf[4 * CHARGRAM_MAX_CHUNK + 8];
   size_t starts[CHARGRAM_MAX_CHUNK + 3], nc = 0, i, k;
   fm_status st;
-  if (is_placeholder_chunk(w, len)) return FM_OK;
+  if (len > 4 * CHARGRAM_MAX_CHUNK || is_placeholder_chunk(w, len))
+    return FM_OK;
   /* starts[] are offsets into "_" + w + "_" */
   starts[nc++] = 0;
   for (i = 0; i < len;) {
     uint32_t cp;
     if (nc > CHARGRAM_MAX_CHUNK) return FM_OK;
     starts[nc++] = 1 + i;
-    i += fmi_utf8_decode(w + i, len - i, &cp);
+    i += w[i] < 0x80 ? 1 : fmi_utf8_decode(w + i, len - i, &cp);
   }
   starts[nc++] = 1 + len;
   starts[nc] = 2 + len; /* end of the last code point */
-  g[0] = 'c';
-  g[1] = ':';
+  buf[2] = '_';
+  memcpy(buf + 3, w, len);
+  buf[3 + len] = '_';
   for (k = o->char_ngram_min; k <= o->char_ngram_max; k++) {
     for (i = 0; i + k <= nc; i++) {
-      size_t a = starts[i], b = starts[i + k], at = 2;
+      size_t a = starts[i], b = starts[i + k];
+      char s0, s1;
       if (k == 1 && (i == 0 || i == nc - 1)) continue; /* a lone edge mark */
-      if (a == 0) {
-        g[at++] = '_';
-        a = 1;
-      }
-      if (b == len + 2) {
-        memcpy(g + at, w + a - 1, len + 1 - a);
-        at += len + 1 - a;
-        g[at++] = '_';
-      } else {
-        memcpy(g + at, w + a - 1, b - a);
-        at += b - a;
-      }
-      st = feat_add(fa, g, at, FM_FEATURE_CHARGRAM);
+      s0 = buf[a];
+      s1 = buf[a + 1];
+      buf[a] = 'c';
+      buf[a + 1] = ':';
+      st = feat_add(fa, buf + a, b - a + 2, FM_FEATURE_CHARGRAM);
+      buf[a] = s0;
+      buf[a + 1] = s1;
       if (st != FM_OK) return st;
     }
   }

@@ -18,10 +18,19 @@ typedef struct fmi_pipeline {
   fmi_normalizer *normalizer;
   fmi_segmenter *segmenter;
   fmi_stemmers *stemmers;
-  /* Feature counting table, reused across documents. */
-  uint64_t *ft_keys;
-  uint32_t *ft_vals;         /* index into the feature array + 1; 0 empty */
-  size_t ft_cap;
+  /* Feature counting table, reused across documents: a slot is in use
+   * when its stamp is the current document's, so nothing is cleared
+   * between documents. */
+  struct fmi_ft_slot {
+    uint64_t key;            /* feature id */
+    uint32_t val;            /* index into the feature array + 1 */
+    uint32_t stamp;
+  } *ft;
+  uint32_t ft_gen;
+  size_t ft_cap, ft_mask;    /* allocated; used by this document */
+  /* False while fm_tagger_tag runs: character n-grams then get their id
+   * but no text (nothing reads it; explanations sum them as "c:*"). */
+  bool chargram_text;
   fm_analysis an;            /* the last result; points into arena */
   /* The last document's PII spans (arena) in the repaired text `pii_text`:
    * the host of each URL becomes a feature. */

@@ -5,12 +5,10 @@
 
 #include <math.h>
 #include <stdio.h>
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
-uint64_t fmi_hash64(const void *p, size_t n) {
-  return (uint64_t)XXH3_64bits(p, n);
-}
+#include "hash.h"
+
+uint64_t fmi_hash64(const void *p, size_t n) { return fmi_hash64_inline(p, n); }
 
 /* Digits come from integer arithmetic, not printf, so output never depends
  * on the C locale (a process embedding us may have set LC_NUMERIC). */
