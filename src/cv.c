@@ -430,6 +430,19 @@ typedef struct grid_tally {
 
 #define N_MODES 2 /* prior modes tried: the settings' (learned) and uniform */
 
+/* Choosing among a few settings and fitting two calibration parameters
+ * need a few thousand held-out documents, not all of them: beyond this
+ * many, a fixed pseudo-random sample (by text hash, so independent of the
+ * order, and equal texts together) is scored. Every held-out document is
+ * still scored by a model of all the other folds' documents. */
+#define FIT_MAX_HELD_OUT 5000
+
+static bool fit_sampled(const fmi_docs *d, size_t doc, size_t n_in) {
+  uint64_t h = d->hash[doc] * 0x9E3779B97F4A7C15ULL;
+  if (n_in <= FIT_MAX_HELD_OUT) return true;
+  return (h >> 32) * (uint64_t)n_in >> 32 < FIT_MAX_HELD_OUT;
+}
+
 /* The choice criterion: mean over heads of (accuracy + macro-F1) / 2.
  * Accuracy alone favours the big labels (smoothing that drowns a rare
  * label still wins on accuracy); the mean keeps both. Macro-F1 over the
@@ -556,7 +569,8 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
     memcpy(fold_pu + (size_t)j * C, w.prior_u, C * sizeof *fold_pu);
     for (oi = 0; oi < d->n; oi++) {
       i = order[oi];
-      if (fold[i] != j || !has_label(d, i)) continue;
+      if (fold[i] != j || !has_label(d, i) || !fit_sampled(d, i, n_in))
+        continue;
       work_score(&w, i);
       for (h = 0; h < H; h++) {
         uint32_t tr = d->label[i * H + h];
@@ -657,7 +671,8 @@ fm_status fmi_cv_fit(const fmi_settings *set, const fmi_counts *c,
       work_prepare(&w, ex);
       for (oi = 0; oi < d->n; oi++) {
         i = order[oi];
-        if (fold[i] != j || !has_label(d, i)) continue;
+        if (fold[i] != j || !has_label(d, i) || !fit_sampled(d, i, n_in))
+          continue;
         work_score(&w, i);
         for (h = 0; h < H; h++) {
           uint32_t tr = d->label[i * H + h];

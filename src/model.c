@@ -103,8 +103,14 @@ fm_status fmi_settings_from_opts(const fm_train_opts *opts, fmi_settings *s,
   /* idf weights the class counts only, not the tagged document: on
    * banking77 (5-fold CV) weighting both sides lost 0.7 points. */
   s->flags = FMI_SETF_SPLIT_NORM;
-  if (o.variant == FM_NB_AUTO) s->flags |= FMI_SETF_VARIANT_AUTO;
-  if (o.priors == FM_PRIORS_AUTO) s->flags |= FMI_SETF_PRIORS_AUTO;
+  /* The variant and priors are chosen with alpha: with a fixed alpha,
+   * auto means multinomial and learned priors, so a model trained with a
+   * fixed alpha and no calibration stays a pure function of its counts
+   * (shards merge to the same bytes as training on everything). */
+  if (o.variant == FM_NB_AUTO && o.alpha < 0)
+    s->flags |= FMI_SETF_VARIANT_AUTO;
+  if (o.priors == FM_PRIORS_AUTO && o.alpha < 0)
+    s->flags |= FMI_SETF_PRIORS_AUTO;
   return FM_OK;
 }
 

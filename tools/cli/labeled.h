@@ -108,7 +108,8 @@ uint64_t cli_labeled_run(cli_labeled *L, cli_labeled_fn fn, void *ctx,
 #define CLI_TRAIN_HELP                                                      \
   "model options (defaults in brackets):\n"                                 \
   "  --variant auto|mnb|cnb  multinomial or complement naive Bayes; auto =\n" \
-  "                       chosen with alpha by cross-validation [auto]\n"  \
+  "                       chosen with alpha by cross-validation (with a\n" \
+  "                       fixed --alpha: mnb) [auto]\n"                    \
   "  --alpha auto|X       additive smoothing; auto = chosen by K-fold\n"    \
   "                       cross-validation over 0.003..1 [auto]; auto\n"   \
   "                       choices maximize the mean of held-out accuracy\n" \
@@ -118,8 +119,8 @@ uint64_t cli_labeled_run(cli_labeled *L, cli_labeled_fn fn, void *ctx,
   "  --length-norm, --no-length-norm     L2-normalize each document [on]\n" \
   "  --min-count N        leave features seen in fewer than N documents\n"  \
   "                       out of the scoring index [1]\n"                   \
-  "  --priors auto|learned|uniform       label priors; auto = chosen by\n" \
-  "                       cross-validation [auto]\n"                        \
+  "  --priors auto|learned|uniform       label priors; auto = chosen with\n" \
+  "                       alpha (with a fixed --alpha: learned) [auto]\n"  \
   "  --prior HEAD:LABEL=P fix one label's prior (repeatable)\n"             \
   "  --no-calibration     skip probability calibration (fit it later with\n" \
   "                       feedmine calibrate) [calibrate]\n"                \
@@ -129,7 +130,7 @@ uint64_t cli_labeled_run(cli_labeled *L, cli_labeled_fn fn, void *ctx,
   "  --review-threshold P needs_review below a fixed probability P\n"       \
   "pipeline options (recorded in the model):\n"                             \
   "  --chargrams MIN-MAX  character n-grams of each chunk between blanks\n" \
-  "                       [2-5]; --no-chargrams: none\n"                   \
+  "                       [3-5]; --no-chargrams: none\n"                   \
   "  --stopwords          drop stopwords from the word features [kept]\n"   \
   "  --no-redact --no-normalize --no-langid --no-stem --no-negation\n"      \
   "  --no-bigrams --no-dict-segment   switch a stage off\n"                 \
