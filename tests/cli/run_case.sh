@@ -25,6 +25,8 @@ fi
 cd "$work"
 FEEDMINE="$bin" SRC="$src" LC_ALL=C.UTF-8 bash ./cmd >"$work/.out" 2>"$work/.err"
 status=$?
+# Goldens never hold the checkout's own path: it differs per clone.
+sed -i "s#$src#\$SRC#g" "$work/.out" "$work/.err"
 if [ "${FM_UPDATE_GOLDEN:-}" = 1 ]; then
   cp "$work/.out" "$case_dir/stdout"
   [ -f "$case_dir/stderr" ] && cp "$work/.err" "$case_dir/stderr"
