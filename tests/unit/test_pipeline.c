@@ -174,6 +174,49 @@ static void test_chargrams(void **state) {
   assert_true(has_feature(a, "c:nc_"));
   assert_true(has_feature(a, "c:_sy"));
   assert_false(has_feature(a, "c:sync"));
+  /* n-grams come from blank-delimited chunks: punctuation, symbols and
+   * digits inside a chunk count, across the word tokens */
+  a = run(t, "Win £100 now!", "en");
+  assert_true(has_feature(a, "c:_£1"));
+  assert_true(has_feature(a, "c:00_"));
+  assert_true(has_feature(a, "c:w!_"));
+  assert_false(has_feature(a, "c:n_£")); /* "Win", "£100": two chunks */
+  /* a PII placeholder makes no n-grams */
+  a = run(t, "mail jo@example.com", "en");
+  assert_true(has_feature(a, "<email>"));
+  for (size_t i = 0; i < a->n_features; i++)
+    assert_null(memchr(a->features[i].text, 0xEE, a->features[i].len));
+  fm_tagger_free(t);
+}
+
+/* The host of a redacted URL is a feature, with its character n-grams;
+ * the path never is. */
+static void test_url_host(void **state) {
+  fm_pipeline_opts o = FM_PIPELINE_OPTS_INIT;
+  fm_tagger *t = NULL;
+  const fm_analysis *a;
+  fm_error err;
+  (void)state;
+  o.stages = FM_STAGES_DEFAULT | FM_STAGE_CHARGRAMS;
+  o.char_ngram_min = 3;
+  o.char_ngram_max = 3;
+  assert_int_equal(fm_tagger_new(NULL, &o, &t, &err), FM_OK);
+  a = run(t, "watch https://www.YouTube.com/watch?v=secret and "
+             "http://user@example.org:8080/private", "en");
+  assert_int_equal(a->pii_count, 2);
+  assert_true(has_feature(a, "url:youtube.com"));
+  assert_true(has_feature(a, "url:example.org"));
+  assert_true(has_feature(a, "c:_yo"));
+  assert_true(has_feature(a, "c:org"));
+  assert_false(has_feature(a, "secret"));
+  assert_false(has_feature(a, "c:sec"));
+  assert_false(has_feature(a, "private"));
+  assert_false(has_feature(a, "user"));
+  fm_tagger_free(t);
+  /* no redaction, no host feature: the URL is text */
+  t = new_tagger(FM_STAGES_DEFAULT & ~FM_STAGE_REDACT);
+  a = run(t, "https://www.youtube.com/watch", "en");
+  assert_false(has_feature(a, "url:youtube.com"));
   fm_tagger_free(t);
 }
 
@@ -295,6 +338,7 @@ int main(void) {
     cmocka_unit_test(test_numbers),
     cmocka_unit_test(test_edge_texts),
     cmocka_unit_test(test_chargrams),
+    cmocka_unit_test(test_url_host),
     cmocka_unit_test(test_size_cap),
     cmocka_unit_test(test_two_threads_same_as_one),
     cmocka_unit_test(test_alloc_failure_loop),

@@ -329,6 +329,37 @@ static void test_auto_alpha_and_calibration(void **state) {
   fm_trainer_free(tr2);
 }
 
+/* The variant and priors are chosen with alpha: with a fixed alpha, auto
+ * means multinomial and learned priors, and nothing is fit on folds. */
+static void test_auto_choices_follow_alpha(void **state) {
+  const char *heads[] = {"h"};
+  fm_train_opts o = FM_TRAIN_OPTS_INIT;
+  fm_trainer *tr;
+  fm_model *m;
+  void *bytes;
+  size_t len;
+  fm_model_info info;
+  fm_error err;
+  (void)state;
+  assert_int_equal(o.variant, FM_NB_AUTO);
+  assert_int_equal(o.priors, FM_PRIORS_AUTO);
+  o.alpha = 0.1;
+  o.calibrate = 0;
+  assert_int_equal(fm_trainer_new(heads, 1, &o, &tr, &err), FM_OK);
+  corpus(tr, 0, 300, 0);
+  m = build(tr, &bytes, &len);
+  info.size = sizeof info;
+  assert_int_equal(fm_model_info_get(m, &info, &err), FM_OK);
+  assert_int_equal(info.opts.variant, FM_NB_MULTINOMIAL);
+  assert_int_equal(info.variant, FM_NB_MULTINOMIAL);
+  assert_int_equal(info.opts.priors, FM_PRIORS_LEARNED);
+  assert_int_equal(info.priors, FM_PRIORS_LEARNED);
+  assert_int_equal(info.n_alpha_grid, 0);
+  fm_model_close(m);
+  fm_free(bytes);
+  fm_trainer_free(tr);
+}
+
 static void test_cross_validation(void **state) {
   const char *heads[] = {"h"};
   fm_train_opts o = FM_TRAIN_OPTS_INIT;
@@ -514,6 +545,7 @@ int main(void) {
     cmocka_unit_test(test_merge_is_training_on_union),
     cmocka_unit_test(test_merge_refuses_other_settings),
     cmocka_unit_test(test_auto_alpha_and_calibration),
+    cmocka_unit_test(test_auto_choices_follow_alpha),
     cmocka_unit_test(test_cross_validation),
     cmocka_unit_test(test_eval_metrics),
     cmocka_unit_test(test_calibration_fit),
