@@ -129,9 +129,9 @@ uint64_t cli_labeled_run(cli_labeled *L, cli_labeled_fn fn, void *ctx,
   fm_error err;
   const char *map[2];
   char *text_map = NULL, *lang_map = NULL;
-  char **bufs = xcalloc(L->n_heads + 1, sizeof *bufs);
-  size_t *caps = xcalloc(L->n_heads + 1, sizeof *caps);
-  const char **labels = xcalloc(L->n_heads + 1, sizeof *labels);
+  char **bufs;
+  size_t *caps;
+  const char **labels;
   char *src_buf = NULL;
   size_t src_cap = 0, h;
   uint64_t ok = 0;
@@ -163,6 +163,11 @@ uint64_t cli_labeled_run(cli_labeled *L, cli_labeled_fn fn, void *ctx,
     if (L->source_col && !has_column(r, L->source_col))
       die_no_column(r, "source", L->source_col);
   }
+  /* Allocated once the input is known to be usable: the checks above
+   * exit, and memory still owned there would show as a leak (valgrind). */
+  bufs = xcalloc(L->n_heads + 1, sizeof *bufs);
+  caps = xcalloc(L->n_heads + 1, sizeof *caps);
+  labels = xcalloc(L->n_heads + 1, sizeof *labels);
   for (;;) {
     const fm_record *rec;
     const char *lang, *source = L->source;
