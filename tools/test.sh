@@ -34,12 +34,12 @@ if [ "${1:-}" != "--quick" ]; then
   echo "== valgrind --leak-check=full over the CLI golden tests =="
   # Leaks are definite or indirect ones: a command that stops on a fatal
   # error or a signal exits while its worker threads still hold memory
-  # ("possibly lost"), by design. FM_BAD_ROWS keeps the million-row case
-  # to 20,000 rows under valgrind's slowdown.
+  # ("possibly lost"), by design. FM_TEST_LIGHT=1 scales the bad-input
+  # cases down (rows, model cuts) to valgrind's pace.
   vg=$PWD/build/valgrind
   rm -rf "$vg" && mkdir -p "$vg"
   FEEDMINE_WRAPPER="valgrind -q --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --log-file=$vg/%p.log" \
-  FM_BAD_ROWS=20000 \
+  FM_TEST_LIGHT=1 \
     ctest --test-dir build -R '^cli\.' -j"$jobs" --output-on-failure || status=1
   if [ -n "$(find "$vg" -name '*.log' -size +0)" ]; then
     echo "valgrind found errors:"; find "$vg" -name '*.log' -size +0 -exec cat {} +
