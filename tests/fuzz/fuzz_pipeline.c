@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   o.stages = (unsigned)data[0] | ((unsigned)(data[1] & 1) << 8);
   o.char_ngram_min = 1 + (data[1] >> 5) % 3;
   o.char_ngram_max = o.char_ngram_min + (data[1] >> 3) % 3;
-  o.max_doc_bytes = 1 << 16;
+  /* odd sizes get a small cap, so the size-cap path is reached too */
+  o.max_doc_bytes = (size & 1) ? 300 : 1 << 16;
   if (fm_tagger_new(NULL, &o, &t, &err) != FM_OK) return 0;
   if (fm_tagger_analyze(t, (const char *)data + 2, size - 2,
                         langs[(data[1] >> 1) % (sizeof langs / sizeof *langs)],
