@@ -3,8 +3,9 @@
 
   bench_accuracy.py prep DATASET_DIR WORK     texts and fastText files
   bench_accuracy.py sklearn NAME DATASET_DIR  one scikit-learn row (JSON)
-  bench_accuracy.py fasttext-score TRUTH PRED one fastText row's metrics
-  bench_accuracy.py metrics TRUTH_CSV PRED    accuracy / macro-F1 of labels
+  bench_accuracy.py pred-metrics TRUTH PRED   accuracy / macro-F1 of labels
+                                              (one per line; fastText's
+                                              __label__ prefix removed)
   bench_accuracy.py report RESULTS.jsonl RESULTS.md MACHINE.txt
 
 Every dataset folder has train.csv and test.csv with columns text, label,
@@ -230,6 +231,7 @@ def cmd_report(results_path, md_path, machine_path):
     abl = [r for r in rows if r.get('kind') == 'ablation']
     best_cfg = [r for r in rows if r.get('kind') == 'choice']
     cmds = [r for r in rows if r.get('kind') == 'command']
+    lats = {r['dataset']: r for r in rows if r.get('kind') == 'latency'}
     out = []
     out.append('## Accuracy and speed vs peers')
     out.append('')
@@ -331,6 +333,25 @@ def cmd_report(results_path, md_path, machine_path):
                '(target ≥ 4x); "model" and "tag RSS": how many times smaller '
                'than the smaller fastText (target ≥ 4x).')
     out.append('')
+    if lats:
+        out.append('Through the library (`bench_latency`, defaults\' model of '
+                   'each dataset, 10,000 tickets of ~1 KB joined from its test '
+                   'texts, language identified; wall-clock and the calling '
+                   'thread\'s CPU time; targets: open ≤ 5 ms, p99 ≤ 50 µs):')
+        out.append('')
+        out.append('| dataset | open | p50 wall | p99 wall | p50 CPU | '
+                   'p99 CPU | max CPU |')
+        out.append('|---|---|---|---|---|---|---|')
+        for d in DATASETS:
+            r = lats.get(d)
+            if not r:
+                continue
+            out.append('| %s | %.2f ms | %.0f µs | %.0f µs | %.0f µs | '
+                       '%.0f µs | %.0f µs |' % (
+                           SHORT[d], r['open_ms'], r['wall_p50_us'],
+                           r['wall_p99_us'], r['cpu_p50_us'], r['cpu_p99_us'],
+                           r['cpu_max_us']))
+        out.append('')
     if best_cfg:
         out.append('feedmine configurations chosen by 5-fold CV on '
                    'train.csv (mean of accuracy and macro-F1):')

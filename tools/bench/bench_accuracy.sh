@@ -28,12 +28,14 @@ results_md=${RESULTS:-$src/tools/bench/RESULTS.md}
 helper="$src/tools/bench/bench_accuracy.py"
 py=/usr/bin/python3
 fm="$build/feedmine"
+lat="$build/tools/bench/bench_latency"
 
 if [ ! -d "$data" ]; then
   echo "bench_accuracy: no datasets at $data (../shared/datasets); skipping"
   exit 0
 fi
 [ -x "$fm" ] || { echo "bench_accuracy: no $fm: build the feedmine target" >&2; exit 2; }
+[ -x "$lat" ] || { echo "bench_accuracy: no $lat: build the bench_latency target" >&2; exit 2; }
 command -v fasttext >/dev/null || { echo "bench_accuracy: fasttext not installed (apt-get install fasttext)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "bench_accuracy: /usr/bin/time missing (apt-get install time)" >&2; exit 2; }
 $py -c 'import sklearn' 2>/dev/null || { echo "bench_accuracy: scikit-learn missing (apt-get install python3-sklearn)" >&2; exit 2; }
@@ -41,7 +43,7 @@ $py -c 'import sklearn' 2>/dev/null || { echo "bench_accuracy: scikit-learn miss
 datasets=${DATASETS:-"banking77 hebrew_sentiment wisesight_sentiment_th support_tickets_multilang sms_spam"}
 # Candidate configurations for "best": each a string of extra train options
 # ("" = defaults). Kept small so the whole run stays well under an hour.
-candidates=("" "--no-stem" "--no-negation" "--chargrams 1-4" "--no-bigrams")
+candidates=("" "--chargrams 2-5" "--chargrams 1-5" "--no-stem" "--no-redact")
 # Ablation: one stage changed from the defaults at a time.
 ablation=("defaults|"
           "stemming off|--no-stem"
@@ -198,6 +200,15 @@ for ds in $datasets; do
 
   feedmine_row fm_best "$ds" "$d" "$best"
   feedmine_row fm_default "$ds" "$d" ""
+  # The library path: model open and 1 KB tickets made of the test texts
+  # (bench_latency.c), with the defaults' model; language identified.
+  "$lat" "$work/$ds/fm_default/m.fmm" "$work/$ds/test_lines.txt" 10000 1024 \
+    > "$work/$ds/latency.txt"
+  $py -c 'import json,sys
+r = [l for l in open(sys.argv[1]) if l.startswith("RESULT ")][0]
+d = {k: float(v) for k, v in (kv.split("=") for kv in r.split()[1:])}
+d.update({"kind": "latency", "dataset": sys.argv[2]})
+print(json.dumps(d))' "$work/$ds/latency.txt" "$ds" >> "$results"
   fasttext_row ft_tuned "$ds" ""
   fasttext_row ft_char "$ds" "-minn 2 -maxn 5"
   for t in sk_mnb sk_cnb sk_svc; do sklearn_row $t "$ds" "$d"; done
@@ -218,12 +229,13 @@ done
 # ---- the exact commands ---------------------------------------------------
 {
   for c in \
-    'feedmine eval --folds 5 -i $D/train.csv --label label --json OPTS   # for each candidate OPTS: "" "--no-stem" "--no-negation" "--chargrams 1-4" "--no-bigrams"' \
+    'feedmine eval --folds 5 -i $D/train.csv --label label --json OPTS   # for each candidate OPTS: "" "--chargrams 2-5" "--chargrams 1-5" "--no-stem" "--no-redact"' \
     'feedmine train -q -i $D/train.csv --label label -o $W/m.fmm [OPTS]   # OPTS: the chosen candidate (best) or none (defaults)' \
     'feedmine eval -m $W/m.fmm -i $D/test.csv --label label --json' \
     'feedmine tag -m $W/m.fmm -j 1 -q $W/speed.csv > /dev/null           # test.csv repeated to >= 20,000 rows, minus the same on its first 10 rows' \
     'fasttext supervised -input $W/ft_train.txt -output $W/m -epoch 25 -lr 0.5 -wordNgrams 2 -dim 50 -thread 1 [-minn 2 -maxn 5]' \
     'fasttext predict $W/m.bin $W/test_lines.txt > pred.txt; fasttext predict $W/m.bin $W/speed_lines.txt  # the same texts, timed, minus the first 10 lines' \
+    'bench_latency $W/fm_default/m.fmm $W/test_lines.txt 10000 1024       # model open; 10,000 tickets of 1 KB joined from the test texts' \
     'python3 tools/bench/bench_accuracy.py sklearn sk_mnb|sk_cnb|sk_svc $D  # CountVectorizer()+MultinomialNB(); TfidfVectorizer(ngram_range=(1,2))+ComplementNB(alpha=0.3); TfidfVectorizer(ngram_range=(1,2))+LinearSVC()' \
     'every command under /usr/bin/time -v (CPU time = user + system; peak RSS)'; do
     $py -c 'import json,sys; print(json.dumps({"kind": "command", "text": sys.argv[1]}))' "$c"
