@@ -67,7 +67,8 @@ fi
 measure() {
   /usr/bin/time -f '%e %M %U %S' -o time.txt "$@" >out.txt 2>err.txt || {
     st=$?; [ $st = 1 ] || { cat err.txt >&2; exit $st; }; }
-  read -r e m u s <time.txt
+  # GNU time adds "Command exited with non-zero status N" first then
+  read -r e m u s < <(tail -n 1 time.txt)
   echo "$e $m $(python3 -c "print('%.1f' % ($u + $s))")"
 }
 
@@ -94,10 +95,13 @@ rm -rf job0 && mkdir -p job0
 sed '/^\[report/,$d' job/job.ini >job0/job.ini
 
 read -r t_tag m_tag c_tag < <(measure "$fm" tag -m m.fmm -j "$jobs" -q --source ticket "$input" -o tagged.jsonl)
-read -r t_store m_store c_store < <(measure "$fm" batch -c job0/job.ini -j "$jobs" -q)
-read -r t_batch m_batch c_batch < <(measure "$fm" batch -c job/job.ini -j "$jobs" -q)
+read -r t_store m_store c_store < <(measure "$fm" batch -c job0/job.ini -j "$jobs")
+sum_store=$(cat out.txt)
+read -r t_batch m_batch c_batch < <(measure "$fm" batch -c job/job.ini -j "$jobs")
+sum_batch=$(cat out.txt)
 summary1=$(cd job && "$fm" store stats state.db | sed -n 's/^items: *//p')
-read -r t_rerun m_rerun c_rerun < <(measure "$fm" batch -c job/job.ini -j "$jobs" -q)
+read -r t_rerun m_rerun c_rerun < <(measure "$fm" batch -c job/job.ini -j "$jobs")
+sum_rerun=$(cat out.txt)
 db=$(stat -c %s job/state.db)
 ratio=$(python3 -c "print('%.2f' % ($t_batch / $t_tag))")
 cratio=$(python3 -c "print('%.2f' % ($c_batch / $c_tag))")
@@ -111,3 +115,4 @@ printf '  feedmine batch (new):     %7.1f s wall  %7.1f s CPU  peak RSS %4d MB  
   "$t_batch" "$c_batch" $((m_batch >> 10)) "$ratio" "$cratio" $((db >> 20)) "$summary1"
 printf '  feedmine batch (re-run):  %7.1f s wall  %7.1f s CPU  peak RSS %4d MB  (everything unchanged)\n' \
   "$t_rerun" "$c_rerun" $((m_rerun >> 10))
+printf '  %s\n  %s\n  %s\n' "$sum_store" "$sum_batch" "$sum_rerun"
