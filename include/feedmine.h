@@ -1360,8 +1360,10 @@ typedef enum fm_batch_phase {
   FM_BATCH_RETAG = 2,   /* count = stored items re-tagged so far */
   FM_BATCH_REPORT = 3,  /* count = report files written; `file` is the
                            next one's temporary name, not yet renamed */
-  FM_BATCH_DONE = 4     /* the reports are in place; the run is not yet
+  FM_BATCH_DONE = 4,    /* the reports are in place; the run is not yet
                            recorded */
+  FM_BATCH_AGGREGATE = 5 /* count = stored items rolled up for the reports
+                            so far (called once per batch) */
 } fm_batch_phase;
 
 typedef struct fm_batch_progress {
@@ -1373,8 +1375,11 @@ typedef struct fm_batch_progress {
   uint64_t total_bytes;  /* of the current input, 0 when unknown */
 } fm_batch_progress;
 
-/* Returns 0 to go on; anything else stops the run (FM_ECANCELLED; what was
- * committed stays). */
+/* Returns 0 to go on; anything else stops the run: fm_batch_run rolls the
+ * open batch back, removes its temporary files, records the run as
+ * "interrupted" and returns FM_ECANCELLED (what was committed stays; the
+ * next run goes on from there). A signal handler that sets a flag this
+ * callback returns is how the CLI stops cleanly on SIGINT / SIGTERM. */
 typedef int (*fm_batch_progress_fn)(void *user, const fm_batch_progress *p);
 /* One line (no newline) about something the run went past: a source that
  * failed, a stale lock cleared, a row rejected (with file and line). */

@@ -907,7 +907,7 @@ static fm_status write_reports(job *j) {
   size_t i, k, f;
   int64_t last;
   int has_dates;
-  uint64_t written = 0;
+  uint64_t written = 0, aggregated = 0;
   if (!cfg->n_reports) return FM_OK;
   if ((st = load_accounts(j)) != FM_OK) return st;
   if ((st = fmi_store_last_date(j->store, &last, &has_dates, j->err)) !=
@@ -1032,7 +1032,10 @@ static fm_status write_reports(job *j) {
     if (st != FM_OK) break;
     run_workers(j, agg_stripe);
     st = worker_status(j);
+    aggregated += j->n_recs;
     reset_batch(j);
+    if (st == FM_OK)
+      st = progress(j, FM_BATCH_AGGREGATE, aggregated, NULL, NULL, NULL);
     if (eof) break;
   }
   fm_store_cursor_free(cur);
@@ -1085,8 +1088,10 @@ static fm_status write_reports(job *j) {
           }
         }
       }
-      if (st == FM_OK)
+      if (st == FM_OK) {
         st = progress(j, FM_BATCH_REPORT, written, NULL, tmp, NULL);
+        if (st != FM_OK) unlink(tmp);
+      }
       if (st == FM_OK && rename(tmp, path) != 0) {
         st = fmi_fail(j->err, FM_EIO, "cannot rename %s to %s: %s", tmp,
                       path, strerror(errno));
@@ -1325,7 +1330,8 @@ done:
     /* the run's record: best effort after a failure, so the first error
      * is the one reported */
     fm_batch_stats *s = &stats;
-    const char *status = st != FM_OK ? "failed"
+    const char *status = st == FM_ECANCELLED ? "interrupted"
+                         : st != FM_OK ? "failed"
                          : (s->rejected || s->sources_failed) ? "partial"
                                                                : "ok";
     char t_start[32], t_end[32];

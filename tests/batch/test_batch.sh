@@ -164,6 +164,32 @@ crash_case first_report report:0
 crash_case mid_reports report:3
 crash_case last_report report:5
 crash_case after_reports done
+crash_case mid_aggregate aggregate:200
+crash_case night1_aggregate aggregate:40 1
+
+# SIGTERM (systemctl stop) at chosen points: a clean stop (exit 143, no
+# temporary file left, the run recorded as interrupted), then a re-run
+# ends where the clean run does
+term_case() { # name point
+  local d=term_$1 point=$2
+  job "$d"
+  night "$d" 1
+  run "$d"
+  night "$d" 2
+  (cd "$d" && FEEDMINE_CRASH_AT=$point "$FM" batch -c job.ini >.out 2>.err)
+  status=$?
+  expect_eq "$d: stopped" "$status" 143
+  expect_grep "$d: message" "interrupted by SIGTERM: what was committed is kept" "$d/.err"
+  expect_grep "$d: runs log" '"status":"interrupted"' "$d/out/runs.jsonl"
+  ls -a "$d/out" "$d/state" | grep -q '\.tmp$' && bad "$d: a temporary file was left" || ok
+  run "$d"
+  expect_eq "$d: re-run status" "$status" 0
+  dump "$d" | cmp -s - clean.dump && ok || bad "$d: store differs from the clean run"
+  reports "$d" | cmp -s - clean.reports && ok || bad "$d: reports differ from the clean run"
+}
+term_case mid_ingest commit:2:term
+term_case aggregate aggregate:120:term
+term_case report report:2:term
 crash_case night1_mid ingest:130 1
 crash_case night1_reports report:2 1
 

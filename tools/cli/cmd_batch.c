@@ -4,9 +4,9 @@
  * What the CLI adds to the library: argv, the exit status, messages on
  * stderr, progress on a terminal, the one-line summary a cron mail is read
  * from, and a debug hook for the crash tests: FEEDMINE_CRASH_AT=PHASE:N
- * makes the process kill itself with SIGKILL at a chosen point (the
- * library never reads the environment; it only calls our progress
- * callback).
+ * makes the process kill itself with SIGKILL at a chosen point, or send
+ * itself SIGTERM with PHASE:N:term (the library never reads the
+ * environment; it only calls our progress callback).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -41,6 +41,10 @@ static void help(FILE *out) {
     "                     stderr)\n"
     "  -h, --help         show this help\n"
     "\n"
+    "SIGINT or SIGTERM stops the job cleanly within a batch: the open batch\n"
+    "is rolled back, temporary files removed, the run recorded as interrupted\n"
+    "(exit 130 / 143); a kill -9 is safe too: the next run converges.\n"
+    "\n"
     "Output: one summary line on stdout (status, rows read, new, edited,\n"
     "updated, unchanged, rejected, tagged, reports, seconds); problems on\n"
     "stderr; rejected rows in the rejects file; one JSON line per run in the\n"
@@ -48,15 +52,25 @@ static void help(FILE *out) {
     "\n"
     "exit status: 0 ok; 1 some rows rejected or a source failed (the rest\n"
     "done); 2 usage or configuration error; 3 store, input or output\n"
-    "unusable (store locked by a live job included); 4 model unusable.\n");
+    "unusable (store locked by a live job included); 4 model unusable;\n"
+    "130 / 143 interrupted by SIGINT / SIGTERM.\n");
 }
 
-/* The crash hook. */
+/* The crash hook: at PHASE with count >= N, SIGKILL (a crash) or, with
+ * ":term", SIGTERM (a clean stop, through the handler below). */
 typedef struct crash_at {
   int on;
+  int term;
   fm_batch_phase phase;
   unsigned long long count;
 } crash_at;
+
+/* SIGINT / SIGTERM only set this; the progress callback then asks the
+ * library to stop, which rolls back, removes temporary files and records
+ * the run as interrupted. */
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig) { got_signal = sig; }
 
 typedef struct cli_state {
   crash_at crash;
@@ -70,7 +84,7 @@ static int parse_crash(const char *v, crash_at *c) {
     fm_batch_phase phase;
   } phases[] = {{"ingest", FM_BATCH_INGEST}, {"commit", FM_BATCH_COMMIT},
                 {"retag", FM_BATCH_RETAG},   {"report", FM_BATCH_REPORT},
-                {"done", FM_BATCH_DONE}};
+                {"done", FM_BATCH_DONE},     {"aggregate", FM_BATCH_AGGREGATE}};
   const char *colon = strchr(v, ':');
   size_t n = colon ? (size_t)(colon - v) : strlen(v), i;
   for (i = 0; i < sizeof phases / sizeof phases[0]; i++)
@@ -78,8 +92,13 @@ static int parse_crash(const char *v, crash_at *c) {
       char *end;
       c->on = 1;
       c->phase = phases[i].phase;
-      c->count = colon ? strtoull(colon + 1, &end, 10) : 0;
-      return !colon || (*end == 0 && end != colon + 1);
+      c->count = 0;
+      if (!colon) return 1;
+      c->count = strtoull(colon + 1, &end, 10);
+      if (end == colon + 1) return 0;
+      if (!strcmp(end, ":term")) c->term = 1;
+      else if (*end) return 0;
+      return 1;
     }
   return 0;
 }
@@ -88,10 +107,13 @@ static int on_progress(void *user, const fm_batch_progress *p) {
   cli_state *s = user;
   if (s->crash.on && p->phase == s->crash.phase &&
       p->count >= s->crash.count) {
-    /* as abrupt as a power cut for the process: no atexit, no flush */
+    s->crash.on = 0;
     fflush(stderr);
-    raise(SIGKILL);
+    /* SIGKILL is as abrupt as a power cut for the process: no atexit, no
+     * flush; SIGTERM goes through the handler like `systemctl stop` */
+    raise(s->crash.term ? SIGTERM : SIGKILL);
   }
+  if (got_signal) return 1;
   if (s->show_progress && p->phase == FM_BATCH_INGEST &&
       p->count - s->last_shown >= 10000) {
     s->last_shown = p->count;
@@ -154,17 +176,34 @@ int cmd_batch(int argc, char **argv) {
   if (!config) cli_usage_error("batch", "--config FILE is required");
   crash_env = getenv("FEEDMINE_CRASH_AT");
   if (crash_env && *crash_env && !parse_crash(crash_env, &state.crash))
-    cli_usage_error("batch", "FEEDMINE_CRASH_AT='%s' is not PHASE[:N] with "
-                    "PHASE ingest, commit, retag, report or done", crash_env);
+    cli_usage_error("batch", "FEEDMINE_CRASH_AT='%s' is not PHASE[:N[:term]] "
+                    "with PHASE ingest, commit, retag, aggregate, report or "
+                    "done", crash_env);
   st = fm_batch_config_load(config, &cfg, &err);
   if (st != FM_OK)
     cli_die(st == FM_EPARSE ? EXIT_USAGE : cli_exit_for(st), "%s", err.msg);
   state.show_progress = !quiet && isatty(2);
+  {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+  }
   bo.progress = on_progress;
   bo.log = on_log;
   bo.user = &state;
   st = fm_batch_run(cfg, &bo, &stats, &err);
   if (state.show_progress && state.last_shown) fputc('\n', stderr);
+  if (st == FM_ECANCELLED && got_signal) {
+    fm_batch_config_free(cfg);
+    fprintf(stderr, "%s batch: interrupted by %s: what was committed is kept; "
+            "run again to finish\n", cli_prog,
+            got_signal == SIGINT ? "SIGINT" : "SIGTERM");
+    if (!quiet) printf("feedmine batch: interrupted\n");
+    return 128 + got_signal;
+  }
   if (st != FM_OK) {
     fm_batch_config_free(cfg);
     fprintf(stderr, "%s batch: %s\n", cli_prog,
