@@ -43,7 +43,9 @@ static void help(FILE *out) {
     "\n"
     "SIGINT or SIGTERM stops the job cleanly within a batch: the open batch\n"
     "is rolled back, temporary files removed, the run recorded as interrupted\n"
-    "(exit 130 / 143); a kill -9 is safe too: the next run converges.\n"
+    "(exit 130 / 143). A job that cannot get there within 10 s (blocked on a\n"
+    "pipe), or a second signal, dies by the signal; that is safe too, like a\n"
+    "kill -9: the next run converges.\n"
     "\n"
     "Output: one summary line on stdout (status, rows read, new, edited,\n"
     "updated, unchanged, rejected, tagged, reports, seconds); problems on\n"
@@ -65,12 +67,30 @@ typedef struct crash_at {
   unsigned long long count;
 } crash_at;
 
-/* SIGINT / SIGTERM only set this; the progress callback then asks the
- * library to stop, which rolls back, removes temporary files and records
- * the run as interrupted. */
+/* SIGINT / SIGTERM set this; the progress callback then asks the library
+ * to stop, which rolls back, removes temporary files and records the run
+ * as interrupted. The callback comes at least once a batch, but a job
+ * blocked reading a pipe or a stalled disk never gets there: after
+ * STOP_GRACE_S seconds, or at a second signal, the process dies by the
+ * signal itself (the store is safe either way; the next run converges). */
+#define STOP_GRACE_S 10
 static volatile sig_atomic_t got_signal;
 
-static void on_signal(int sig) { got_signal = sig; }
+static void die_by_signal(int sig) {
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static void on_alarm(int sig) {
+  (void)sig;
+  die_by_signal(got_signal);
+}
+
+static void on_signal(int sig) {
+  if (got_signal) die_by_signal(sig);
+  got_signal = sig;
+  alarm(STOP_GRACE_S);
+}
 
 typedef struct cli_state {
   crash_at crash;
@@ -190,6 +210,8 @@ int cmd_batch(int argc, char **argv) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
   }
   bo.progress = on_progress;
   bo.log = on_log;
