@@ -184,17 +184,28 @@ static fm_status ft_prepare(fmi_pipeline *p, size_t want) {
 
 typedef struct feat_acc {
   fmi_pipeline *p;
-  fm_feature *feats;
+  fm_feature *feats; /* cap + 1 entries: see feat_flush */
   size_t n, cap;
   char *scratch; /* for building n-gram texts */
   size_t scratch_cap;
+  /* Character n-gram ids hashed but not yet counted (tagging only):
+   * hashing a chunk's n-grams apart from probing the table lets the
+   * hashes of several n-grams overlap and the table slots be prefetched. */
+  uint64_t *pend;
+  size_t n_pend, pend_cap;
 } feat_acc;
 
-static fm_status feat_add(feat_acc *fa, const char *text, size_t len,
-                          fm_feature_kind kind) {
+static inline size_t ft_home(const fmi_pipeline *p, uint64_t id) {
+  return (size_t)(id ^ (id >> 29)) & p->ft_mask;
+}
+
+/* Counts one feature whose id is known. `text` is copied into the arena
+ * when the feature is new and `copy` is set, used as is (it outlives the
+ * run) when `copy` is false, and may be NULL for a feature without text. */
+static fm_status feat_add_id(feat_acc *fa, uint64_t id, const char *text,
+                             size_t len, fm_feature_kind kind, bool copy) {
   fmi_pipeline *p = fa->p;
-  uint64_t id = fmi_hash64_inline(text, len);
-  size_t mask = p->ft_mask, h = (size_t)(id ^ (id >> 29)) & mask;
+  size_t mask = p->ft_mask, h = ft_home(p, id);
   const uint32_t gen = p->ft_gen;
   struct fmi_ft_slot *sl;
   while ((sl = &p->ft[h])->stamp == gen) {
@@ -207,15 +218,13 @@ static fm_status feat_add(feat_acc *fa, const char *text, size_t len,
   if (fa->n == fa->cap) return FM_ETOOBIG; /* sized up front; cannot happen */
   {
     fm_feature *f = &fa->feats[fa->n];
-    if (kind != FM_FEATURE_CHARGRAM || p->chargram_text) {
-      char *copy = fmi_arena_memdup(&p->arena, text, len);
-      if (!copy) return fmi_arena_status(&p->arena);
-      f->text = copy;
-      f->len = len;
-    } else {
-      f->text = NULL;
-      f->len = 0;
+    if (text && copy) {
+      char *c = fmi_arena_memdup(&p->arena, text, len);
+      if (!c) return fmi_arena_status(&p->arena);
+      text = c;
     }
+    f->text = text;
+    f->len = text ? len : 0;
     f->id = id;
     f->count = 1;
     f->kind = kind;
@@ -225,6 +234,125 @@ static fm_status feat_add(feat_acc *fa, const char *text, size_t len,
   sl->stamp = gen;
   return FM_OK;
 }
+
+/* Counts the pending character n-gram ids in order, as feat_add_id would
+ * one by one, but without a branch on whether each is new (about half
+ * are, at random): the next free feature is written either way and the
+ * count goes to the feature the slot names. feats has room for that one
+ * write past cap. */
+#define FT_PREFETCH_AHEAD 8
+static fm_status feat_flush(feat_acc *fa) {
+  fmi_pipeline *p = fa->p;
+  const size_t mask = p->ft_mask, np = fa->n_pend;
+  const uint32_t gen = p->ft_gen;
+  const uint64_t *ids = fa->pend;
+  struct fmi_ft_slot *ft = p->ft;
+  fm_feature *feats = fa->feats;
+  size_t n = fa->n, j;
+  for (j = 0; j < np; j++) {
+    uint64_t id = ids[j];
+    size_t h = ft_home(p, id);
+    struct fmi_ft_slot *sl;
+    uint32_t idx;
+    bool hit;
+    fm_feature *f;
+#if defined(__GNUC__)
+    if (j + FT_PREFETCH_AHEAD < np)
+      __builtin_prefetch(&ft[ft_home(p, ids[j + FT_PREFETCH_AHEAD])], 1, 3);
+#endif
+    while ((sl = &ft[h])->stamp == gen && sl->key != id) h = (h + 1) & mask;
+    hit = sl->stamp == gen;
+    if (FMI_UNLIKELY(!hit && n == fa->cap)) {
+      fa->n = n;
+      return FM_ETOOBIG; /* sized up front; cannot happen */
+    }
+    f = &feats[n];
+    f->id = id;
+    f->text = NULL;
+    f->len = 0;
+    f->count = 0;
+    f->kind = FM_FEATURE_CHARGRAM;
+    idx = hit ? sl->val : (uint32_t)(n + 1);
+    n += !hit;
+    sl->key = id;
+    sl->val = idx;
+    sl->stamp = gen;
+    feats[idx - 1].count++;
+  }
+  fa->n = n;
+  fa->n_pend = 0;
+  return FM_OK;
+}
+
+/* Counts the feature `text`; copy as for feat_add_id. */
+static fm_status feat_add_text(feat_acc *fa, const char *text, size_t len,
+                               fm_feature_kind kind, bool copy) {
+  if (fa->n_pend) { /* features keep their order of first appearance */
+    fm_status st = feat_flush(fa);
+    if (st != FM_OK) return st;
+  }
+  return feat_add_id(fa, fmi_hash64_inline(text, len), text, len, kind,
+                     copy);
+}
+
+static fm_status feat_add(feat_acc *fa, const char *text, size_t len,
+                          fm_feature_kind kind) {
+  return feat_add_text(fa, text, len, kind,
+                       kind != FM_FEATURE_CHARGRAM || fa->p->chargram_text);
+}
+
+/* XXH3-64 (the same value as fmi_hash64) of the len bytes at s with the
+ * first two read as "c:": the character n-gram's id hashed where the
+ * n-gram lies, without writing the prefix into the buffer first (a store
+ * that the hash's wider loads would then wait on). The formulas are
+ * XXH3's for 4 to 16 bytes, its output frozen since xxHash 0.8.0; other
+ * lengths return false and are hashed from a copy. test_pipeline checks
+ * every length against fmi_hash64. */
+#if defined(XXH_VERSION_NUMBER) && XXH_VERSION_NUMBER >= 800
+#define CHARGRAM_PREFIX 0x3a63u /* "c:" read little-endian */
+static inline bool chargram_id_inplace(const unsigned char *s, size_t len,
+                                       uint64_t *id) {
+  const xxh_u8 *k = XXH3_kSecret;
+  if (len >= 4 && len <= 8) {
+    xxh_u32 in1 = (XXH_readLE32(s) & ~(xxh_u32)0xFFFF) | CHARGRAM_PREFIX;
+    xxh_u32 in2;
+    if (len >= 6)
+      in2 = XXH_readLE32(s + len - 4);
+    else if (len == 5)
+      in2 = (XXH_readLE32(s + 1) & ~(xxh_u32)0xFF) | (CHARGRAM_PREFIX >> 8);
+    else
+      in2 = in1;
+    {
+      xxh_u64 bitflip = XXH_readLE64(k + 8) ^ XXH_readLE64(k + 16);
+      xxh_u64 in64 = in2 + ((xxh_u64)in1 << 32);
+      *id = XXH3_rrmxmx(in64 ^ bitflip, len);
+    }
+    return true;
+  }
+  if (len >= 9 && len <= 16) {
+    xxh_u64 bf1 = XXH_readLE64(k + 24) ^ XXH_readLE64(k + 32);
+    xxh_u64 bf2 = XXH_readLE64(k + 40) ^ XXH_readLE64(k + 48);
+    xxh_u64 lo = (XXH_readLE64(s) & ~(xxh_u64)0xFFFF) | CHARGRAM_PREFIX;
+    xxh_u64 hi = len == 9 ? (XXH_readLE64(s + 1) & ~(xxh_u64)0xFF) |
+                                (CHARGRAM_PREFIX >> 8)
+                          : XXH_readLE64(s + len - 8);
+    lo ^= bf1;
+    hi ^= bf2;
+    *id = XXH3_avalanche(len + XXH_swap64(lo) + hi +
+                         XXH3_mul128_fold64(lo, hi));
+    return true;
+  }
+  return false;
+}
+#else
+static inline bool chargram_id_inplace(const unsigned char *s, size_t len,
+                                       uint64_t *id) {
+  (void)s;
+  (void)len;
+  (void)id;
+  return false;
+}
+#endif
 
 /* The text a token contributes as a unigram: "!" + stem inside a negation
  * scope. Written into fa->scratch. */
@@ -277,7 +405,9 @@ static fm_status add_chunk_chargrams(feat_acc *fa, const unsigned char *w,
    * as "c:" + n-gram, the two bytes before it borrowed for the prefix */
   char buf[4 * CHARGRAM_MAX_CHUNK + 8];
   size_t starts[CHARGRAM_MAX_CHUNK + 3], nc = 0, i, k;
-  fm_status st;
+  /* tagging: ids only, counted in batches (feat_flush) */
+  const bool fast = !fa->p->chargram_text && fa->pend_cap > 0;
+  fm_status st = FM_OK;
   if (len > 4 * CHARGRAM_MAX_CHUNK || is_placeholder_chunk(w, len))
     return FM_OK;
   /* starts[] are offsets into "_" + w + "_" */
@@ -290,6 +420,7 @@ static fm_status add_chunk_chargrams(feat_acc *fa, const unsigned char *w,
   }
   starts[nc++] = 1 + len;
   starts[nc] = 2 + len; /* end of the last code point */
+  buf[0] = buf[1] = 0; /* read (and masked off) by chargram_id_inplace */
   buf[2] = '_';
   memcpy(buf + 3, w, len);
   buf[3 + len] = '_';
@@ -298,11 +429,26 @@ static fm_status add_chunk_chargrams(feat_acc *fa, const unsigned char *w,
       size_t a = starts[i], b = starts[i + k];
       char s0, s1;
       if (k == 1 && (i == 0 || i == nc - 1)) continue; /* a lone edge mark */
+      if (fast) {
+        uint64_t id;
+        if (fa->n_pend == fa->pend_cap) {
+          st = feat_flush(fa);
+          if (st != FM_OK) return st;
+        }
+        if (chargram_id_inplace((const unsigned char *)buf + a, b - a + 2,
+                                &id)) {
+          fa->pend[fa->n_pend++] = id;
+          continue;
+        }
+      }
       s0 = buf[a];
       s1 = buf[a + 1];
       buf[a] = 'c';
       buf[a + 1] = ':';
-      st = feat_add(fa, buf + a, b - a + 2, FM_FEATURE_CHARGRAM);
+      if (fast)
+        fa->pend[fa->n_pend++] = fmi_hash64_inline(buf + a, b - a + 2);
+      else
+        st = feat_add(fa, buf + a, b - a + 2, FM_FEATURE_CHARGRAM);
       buf[a] = s0;
       buf[a + 1] = s1;
       if (st != FM_OK) return st;
@@ -574,7 +720,12 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
   memset(&fa, 0, sizeof fa);
   fa.p = p;
   fa.cap = max_feats;
-  fa.feats = fmi_arena_alloc(&p->arena, max_feats * sizeof *fa.feats);
+  fa.feats = fmi_arena_alloc(&p->arena, (max_feats + 1) * sizeof *fa.feats);
+  if ((stages & FM_STAGE_CHARGRAMS) && !p->chargram_text) {
+    fa.pend_cap = 1024;
+    fa.pend = fmi_arena_alloc(&p->arena, fa.pend_cap * sizeof *fa.pend);
+    if (!fa.pend) goto arena_fail;
+  }
   /* scratch holds "!stem !stem", at most two of the longest stems */
   fa.scratch_cap = 2 * max_word + 8;
   fa.scratch = fmi_arena_alloc(&p->arena, fa.scratch_cap);
@@ -618,6 +769,8 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
     st = add_chargrams(&fa, norm, norm_len);
     if (st != FM_OK) goto feat_fail;
   }
+  st = feat_flush(&fa);
+  if (st != FM_OK) goto feat_fail;
   an->features = fa.feats;
   an->n_features = fa.n;
   fmi_ok(err);

@@ -364,6 +364,80 @@ static void test_threads_match_serial(void **state) {
   fm_free(bytes);
 }
 
+/* Tagging hashes character n-grams where they lie and counts them in
+ * batches (pipeline.c, feat_flush); fm_tagger_analyze builds each "c:"
+ * text and hashes it. Both must give the same features in the same order:
+ * every n-gram length the in-place hash handles (4 to 16 bytes with the
+ * prefix) and those it leaves to the copy (3, over 16), in several
+ * scripts, with negation, a URL host and repeated n-grams. */
+static void test_tag_features_match_analyze(void **state) {
+  static const char *texts[] = {
+    "I was charged twice, please refund the invoice!! not happy at all",
+    "Login broken: see https://www.Example.com:8080/x?y=1 and "
+    "mail jo@example.com, supercalifragilisticexpialidocious a b c",
+    "Не могу войти в аккаунт, пароль не подходит \xe2\x82\xac" "100",
+    "\xe0\xb8\xa3\xe0\xb8\xb0\xe0\xb8\x9a\xe0\xb8\x9a\xe0\xb8\x8a\xe0\xb9"
+    "\x89\xe0\xb8\xb2\xe0\xb8\xa1\xe0\xb8\xb2\xe0\xb8\x81 ok \xf0\x9f\x98"
+    "\x80\xf0\x9f\x98\x80 \xe4\xb8\xad\xe6\x96\x87\xe5\xad\x97",
+    "aaaa aaaa aaaa bb bb x 12345678 2024 ???",
+    "",
+  };
+  static const unsigned ranges[][2] = {{3, 5}, {1, 8}, {2, 16}};
+  size_t r, i, j;
+  (void)state;
+  for (r = 0; r < sizeof ranges / sizeof *ranges; r++) {
+    fm_train_opts o = FM_TRAIN_OPTS_INIT;
+    void *bytes;
+    fm_model *m;
+    fm_tagger *t;
+    fm_error err;
+    o.calibrate = 0;
+    o.alpha = 0.1;
+    o.pipeline.stages |= FM_STAGE_CHARGRAMS;
+    o.pipeline.char_ngram_min = ranges[r][0];
+    o.pipeline.char_ngram_max = ranges[r][1];
+    m = model_of(&o, &bytes);
+    assert_int_equal(fm_tagger_new(m, NULL, &t, &err), FM_OK);
+    for (i = 0; i < sizeof texts / sizeof *texts; i++) {
+      const fm_result *res;
+      const fm_analysis *an;
+      fm_feature *by_tag;
+      size_t n, chars = 0;
+      assert_int_equal(fm_tagger_tag(t, texts[i], strlen(texts[i]), NULL,
+                                     NULL, &res, &err),
+                       FM_OK);
+      n = res->analysis->n_features;
+      by_tag = malloc((n + 1) * sizeof *by_tag);
+      assert_non_null(by_tag);
+      memcpy(by_tag, res->analysis->features, n * sizeof *by_tag);
+      assert_int_equal(fm_tagger_analyze(t, texts[i], strlen(texts[i]), NULL,
+                                         &an, &err),
+                       FM_OK);
+      assert_int_equal(an->n_features, n);
+      for (j = 0; j < n; j++) {
+        const fm_feature *a = &an->features[j];
+        assert_true(by_tag[j].id == a->id);
+        assert_int_equal(by_tag[j].count, a->count);
+        assert_int_equal(by_tag[j].kind, a->kind);
+        assert_true(a->id == fmi_hash64(a->text, a->len));
+        if (a->kind == FM_FEATURE_CHARGRAM) {
+          assert_null(by_tag[j].text);
+          assert_memory_equal(a->text, "c:", 2);
+          chars++;
+        } else { /* (its text was in the arena that analyze reused) */
+          assert_non_null(by_tag[j].text);
+          assert_int_equal(by_tag[j].len, a->len);
+        }
+      }
+      if (i + 1 < sizeof texts / sizeof *texts) assert_true(chars > 10);
+      free(by_tag);
+    }
+    fm_tagger_free(t);
+    fm_model_close(m);
+    fm_free(bytes);
+  }
+}
+
 static void test_alloc_failures_tag(void **state) {
   fm_train_opts o = FM_TRAIN_OPTS_INIT;
   void *bytes;
@@ -402,6 +476,7 @@ int main(void) {
     cmocka_unit_test(test_calibrate_and_learn),
     cmocka_unit_test(test_threads_match_serial),
     cmocka_unit_test(test_alloc_failures_tag),
+    cmocka_unit_test(test_tag_features_match_analyze),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
