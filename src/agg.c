@@ -10,6 +10,7 @@
  * fit, which is the same whichever way the input was split.
  */
 #include "agg.h"
+#include "hash.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -124,6 +125,13 @@ static char *dup_utf8(const char *s, size_t n, size_t max, int *cut) {
  * breaks, so they may hold none. */
 static bool clean_utf8(const char *s, size_t n, bool controls) {
   size_t i = 0;
+  /* ASCII first, a compare a byte: nearly all words and names are */
+  while (i < n) {
+    unsigned char b = (unsigned char)s[i];
+    if (b >= 0x80) break;
+    if (!controls && (b < 0x20 || b == 0x7F)) return false;
+    i++;
+  }
   while (i < n) {
     uint32_t cp;
     unsigned char b = (unsigned char)s[i];
@@ -307,6 +315,7 @@ void fm_agg_free(fm_agg *a) {
   fmi_free(a->t_ppm);
   fmi_free(a->t_review);
   fmi_free(a->grams);
+  fmi_free(a->t_cls);
   fmi_buf_free(&a->scratch);
   fmi_free(a);
 }
@@ -634,6 +643,7 @@ fmi_agg_phrase *fmi_agg_phrase_add(fm_agg *a, uint64_t hash,
     fmi_free(p->surface);
     goto nomem;
   }
+  p->surface_len = surface_len;
   p->hash = hash;
   p->order = order;
   p->first_day = INT64_MAX;
@@ -648,7 +658,7 @@ nomem:
 
 fm_status fmi_agg_phrase_surface_min(fmi_agg_phrase *p, const char *s,
                                      size_t n) {
-  size_t cur = strlen(p->surface);
+  size_t cur = p->surface_len;
   int c = memcmp(s, p->surface, n < cur ? n : cur);
   char *d;
   if (c > 0 || (c == 0 && n >= cur)) return FM_OK;
@@ -656,6 +666,7 @@ fm_status fmi_agg_phrase_surface_min(fmi_agg_phrase *p, const char *s,
   if (!d) return FM_ENOMEM;
   fmi_free(p->surface);
   p->surface = d;
+  p->surface_len = n;
   return FM_OK;
 }
 
@@ -862,11 +873,12 @@ static int token_class(const fm_token *t) {
   const char *s = t->stem_len ? t->stem : t->text;
   size_t n = t->stem_len ? t->stem_len : t->len;
   if (n == 0 || !s || !t->text || !clean_utf8(s, n, false) ||
-      !clean_utf8(t->text, t->len, false))
+      ((s != t->text || n != t->len) && !clean_utf8(t->text, t->len, false)))
     return TK_BREAK;
   switch (t->kind) {
   case FM_TOKEN_WORD:
-    if (memchr(s, ' ', n) || memchr(s, '\n', n)) return TK_BREAK;
+    /* (a line break is a control character, refused above) */
+    if (memchr(s, ' ', n)) return TK_BREAK;
     if (t->flags & FM_TOKEN_NEGATOR) return TK_NEGATOR;
     if (t->flags & FM_TOKEN_STOPWORD) return TK_STOP;
     if (n == 1 && (unsigned char)s[0] < 0x80) return TK_STOP;
@@ -926,10 +938,49 @@ static bool gram_ok(const int *cls, size_t n) {
   return word;
 }
 
-static int cmp_gram(const void *x, const void *y) {
-  const fmi_agg_gram *a = x, *b = y;
-  if (a->hash != b->hash) return a->hash < b->hash ? -1 : 1;
-  return a->start < b->start ? -1 : a->start > b->start;
+/* The order of an item's grams: by hash, then position (then length,
+ * which only two grams at one position with one hash could need). */
+static inline bool gram_less(const fmi_agg_gram *x, const fmi_agg_gram *y) {
+  if (x->hash != y->hash) return x->hash < y->hash;
+  if (x->start != y->start) return x->start < y->start;
+  return x->n < y->n;
+}
+
+/* Sorts grams by gram_less: an item has a few hundred, where qsort's
+ * calls through a comparator cost more than the comparisons. Insertion
+ * sort for short runs under a quicksort on the middle element's key. */
+static void sort_grams(fmi_agg_gram *g, size_t n) {
+  while (n > 24) {
+    size_t i = 0, j = n - 1;
+    fmi_agg_gram pivot = g[n / 2], t;
+    for (;;) {
+      while (gram_less(&g[i], &pivot)) i++;
+      while (gram_less(&pivot, &g[j])) j--;
+      if (i >= j) break;
+      t = g[i];
+      g[i] = g[j];
+      g[j] = t;
+      i++;
+      j--;
+    }
+    /* [0, j] and [j+1, n): recurse into the smaller, loop on the larger */
+    if (j + 1 < n - j - 1) {
+      sort_grams(g, j + 1);
+      g += j + 1;
+      n -= j + 1;
+    } else {
+      sort_grams(g + j + 1, n - j - 1);
+      n = j + 1;
+    }
+  }
+  {
+    size_t i, k;
+    for (i = 1; i < n; i++) {
+      fmi_agg_gram t = g[i];
+      for (k = i; k > 0 && gram_less(&t, &g[k - 1]); k--) g[k] = g[k - 1];
+      g[k] = t;
+    }
+  }
 }
 
 static uint32_t account_hash32(const char *s, size_t n) {
@@ -937,37 +988,122 @@ static uint32_t account_hash32(const char *s, size_t n) {
   return (uint32_t)(h ^ (h >> 32));
 }
 
+/* Bytewise order of the surface of tokens [i, i+n) (texts joined by one
+ * blank) against s[0..len), as memcmp then shorter first: < 0 when the
+ * tokens' surface is the smaller. Compares in place, without joining. */
+static int surface_cmp(const fm_token *t, size_t i, size_t n, const char *s,
+                       size_t len) {
+  size_t k, at = 0;
+  for (k = 0; k < n; k++) {
+    const char *x = t[i + k].text;
+    size_t xl = t[i + k].len, m;
+    int c;
+    if (k) {
+      if (at == len) return 1; /* longer, equal so far */
+      if (s[at] != ' ') return ' ' < (unsigned char)s[at] ? -1 : 1;
+      at++;
+    }
+    m = xl < len - at ? xl : len - at;
+    if ((c = memcmp(x, s + at, m)) != 0) return c;
+    if (m < xl) return 1; /* s ended inside this token */
+    at += m;
+  }
+  return at < len ? -1 : 0;
+}
+
+/* The phrase table is megabytes of index, entries and surface strings,
+ * and an item's grams land all over it: with the grams known up front, a
+ * gram's index slot, entry and surface are fetched a few grams ahead in
+ * three stages, so that several misses are in flight at once. These are
+ * hints only: an entry added or moved meanwhile is looked up for real. */
+#define PHRASE_AHEAD 4
+
+static inline void prefetch(const void *p) {
+#if defined(__GNUC__)
+  __builtin_prefetch(p, 0, 3);
+#else
+  (void)p;
+#endif
+}
+
+/* stage 0: the slot; 1: the entry; 2: its surface */
+static inline void prefetch_phrase(const fm_agg *a, const fmi_agg_gram *gr,
+                                   int stage) {
+  size_t m = a->phrase_index.cap - 1;
+  uint64_t hash = gr->hash;
+  uint32_t slot;
+  if (!a->phrase_index.cap || !fmi_agg_phrase_kept(a, hash, gr->n)) return;
+  if (stage == 0) {
+    prefetch(&a->phrase_index.slots[hash & m]);
+    return;
+  }
+  slot = a->phrase_index.slots[hash & m];
+  if (!slot) return;
+  if (stage == 1) prefetch(&a->phrases[slot - 1]);
+  else if (a->phrases[slot - 1].hash == hash)
+    prefetch(a->phrases[slot - 1].surface);
+}
+
 static fm_status add_phrases(fm_agg *a, const fm_token *toks, size_t n_tok,
                              unsigned w, int64_t day, long area, int req,
-                             const char *account, fm_error *err) {
+                             const char *account, size_t account_len,
+                             fm_error *err) {
   size_t i, n_grams = 0, g;
-  int cls[3];
+  unsigned char *cls;
   fm_status st;
   fmi_buf *b = &a->scratch;
   uint32_t acc = 0;
-  if (account && account[0]) acc = account_hash32(account, strlen(account));
+  if (account_len) acc = account_hash32(account, account_len);
+  /* Each token's class once (a token is in up to three grams), and each
+   * start's grams built by appending to the previous one: the key of
+   * "a b c" is the key of "a b", a blank and "c". */
+  if (!grow((void **)&a->t_cls, &a->cap_cls, n_tok, 1)) goto nomem;
+  cls = a->t_cls;
+  for (i = 0; i < n_tok; i++) cls[i] = (unsigned char)token_class(&toks[i]);
   for (i = 0; i < n_tok; i++) {
-    size_t n;
+    char key[FMI_PHRASE_MAX_BYTES];
+    size_t n, len = 0;
     for (n = 1; n <= 3 && i + n <= n_tok; n++) {
-      cls[n - 1] = token_class(&toks[i + n - 1]);
-      if (cls[n - 1] == TK_BREAK) break;
-      if (!gram_ok(cls, n)) continue;
-      if (join_tokens(b, toks, i, n, 0) != FM_OK) goto nomem;
-      if (b->len > FMI_PHRASE_MAX_BYTES) break;
-      if (!grow((void **)&a->grams, &a->cap_grams, n_grams + 1,
+      int c3[3];
+      const char *s;
+      size_t sl, k;
+      if (cls[i + n - 1] == TK_BREAK) break;
+      tok_stem(&toks[i + n - 1], &s, &sl);
+      /* Longer from here on, so no longer gram of this start is kept
+       * either (a gram past the limit is never counted). */
+      if (len + (n > 1) + sl > FMI_PHRASE_MAX_BYTES) break;
+      if (n > 1) key[len++] = ' ';
+      memcpy(key + len, s, sl);
+      len += sl;
+      for (k = 0; k < n; k++) c3[k] = cls[i + k];
+      if (!gram_ok(c3, n)) continue;
+      if (n_grams == a->cap_grams &&
+          !grow((void **)&a->grams, &a->cap_grams, n_grams + 1,
                 sizeof *a->grams))
         goto nomem;
-      a->grams[n_grams].hash = fmi_hash64(b->data, b->len);
+      a->grams[n_grams].hash = fmi_hash64_inline(key, len);
       a->grams[n_grams].start = (uint32_t)i;
       a->grams[n_grams].n = (uint32_t)n;
       n_grams++;
     }
   }
-  qsort(a->grams, n_grams, sizeof *a->grams, cmp_gram);
+  sort_grams(a->grams, n_grams);
+  for (g = 0; g < n_grams && g < 3 * PHRASE_AHEAD; g++)
+    prefetch_phrase(a, &a->grams[g], 0);
+  for (g = 0; g < n_grams && g < 2 * PHRASE_AHEAD; g++)
+    prefetch_phrase(a, &a->grams[g], 1);
+  for (g = 0; g < n_grams && g < PHRASE_AHEAD; g++)
+    prefetch_phrase(a, &a->grams[g], 2);
   for (g = 0; g < n_grams; g++) {
     const fmi_agg_gram *gr = &a->grams[g];
     fmi_agg_phrase *p;
     int dup = g > 0 && a->grams[g - 1].hash == gr->hash;
+    if (g + 3 * PHRASE_AHEAD < n_grams)
+      prefetch_phrase(a, &a->grams[g + 3 * PHRASE_AHEAD], 0);
+    if (g + 2 * PHRASE_AHEAD < n_grams)
+      prefetch_phrase(a, &a->grams[g + 2 * PHRASE_AHEAD], 1);
+    if (g + PHRASE_AHEAD < n_grams)
+      prefetch_phrase(a, &a->grams[g + PHRASE_AHEAD], 2);
     if (!fmi_agg_phrase_kept(a, gr->hash, gr->n)) continue;
     p = fmi_agg_phrase_find(a, gr->hash);
     if (!p) {
@@ -985,7 +1121,8 @@ static fm_status add_phrases(fm_agg *a, const fm_token *toks, size_t n_tok,
                              &st);
       fmi_free(stems);
       if (!p) goto nomem;
-    } else {
+    } else if (surface_cmp(toks, gr->start, gr->n, p->surface,
+                           p->surface_len) < 0) {
       if (join_tokens(b, toks, gr->start, gr->n, 1) != FM_OK) goto nomem;
       if (fmi_agg_phrase_surface_min(p, b->data, b->len) != FM_OK) goto nomem;
     }
@@ -997,7 +1134,7 @@ static fm_status add_phrases(fm_agg *a, const fm_token *toks, size_t n_tok,
           fmi_agg_req_get(a, (uint32_t)area, gr->hash, gr->n, &st);
       if (!r) goto nomem;
       r->df++;
-      if (account && account[0]) fmi_agg_req_add_account(r, acc);
+      if (account_len) fmi_agg_req_add_account(r, acc);
     }
     if (over_cap(a)) {
       st = fmi_agg_fit_phrases(a, err);
@@ -1246,7 +1383,9 @@ fm_status fm_agg_add(fm_agg *a, const fm_agg_item *in, fm_error *err) {
          a->t_label[a->h_kind] == a->l_complaint);
   if (it.tokens && it.n_tokens) {
     st = add_phrases(a, it.tokens, it.n_tokens, w, fmi_agg_day(it.date), area,
-                     req, it.account, err);
+                     req, it.account,
+                     it.account && it.account[0] ? strlen(it.account) : 0,
+                     err);
     if (st != FM_OK) return st;
   }
   if (req) {
@@ -1408,10 +1547,10 @@ fm_status fm_agg_merge(fm_agg *into, const fm_agg *from, fm_error *err) {
     p = fmi_agg_phrase_find(into, fp->hash);
     if (!p) {
       p = fmi_agg_phrase_add(into, fp->hash, fp->stems, strlen(fp->stems),
-                             fp->surface, strlen(fp->surface), fp->order, &st);
+                             fp->surface, fp->surface_len, fp->order, &st);
       if (!p) goto nomem;
     } else if (fmi_agg_phrase_surface_min(p, fp->surface,
-                                          strlen(fp->surface)) != FM_OK) {
+                                          fp->surface_len) != FM_OK) {
       goto nomem;
     }
     for (w = 0; w < FMI_N_WIN; w++) p->df[w] += fp->df[w];
@@ -1476,7 +1615,7 @@ fm_status fm_agg_stats_get(const fm_agg *a, fm_agg_stats *out, fm_error *err) {
           a->account_index.cap * 4 + a->cap_grams * sizeof(fmi_agg_gram) +
           a->scratch.cap;
   for (i = 0; i < a->n_phrases; i++)
-    bytes += strlen(a->phrases[i].stems) + strlen(a->phrases[i].surface) + 34;
+    bytes += strlen(a->phrases[i].stems) + a->phrases[i].surface_len + 34;
   for (i = 0; i < a->n_accounts; i++) bytes += strlen(a->accounts[i].name) + 17;
   for (i = 0; i <= a->n_area; i++) {
     const fmi_agg_reservoir *r = i < a->n_area ? &a->exemplars[i] : &a->review;

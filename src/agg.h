@@ -90,6 +90,7 @@ typedef struct fmi_agg_phrase {
   uint64_t hash;
   char *stems;      /* owned; words joined by one blank */
   char *surface;    /* owned */
+  size_t surface_len; /* strlen(surface): compared for every occurrence */
   uint64_t df[FMI_N_WIN];
   int64_t first_day; /* earliest day an item held it */
   unsigned order;    /* 1, 2 or 3 words */
@@ -199,6 +200,8 @@ struct fm_agg {
   unsigned char *t_review;
   struct fmi_agg_gram *grams;
   size_t cap_grams;
+  unsigned char *t_cls;   /* token classes of the item being added */
+  size_t cap_cls;
   fmi_buf scratch;
 };
 

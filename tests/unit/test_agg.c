@@ -461,6 +461,318 @@ static void test_alloc_failures(void **state) {
 /* Which n-grams become phrases: never only stopwords, numbers or
  * placeholders, never across punctuation, placeholders or emoji; a
  * negator may open a phrase ("not working"). */
+/* ---- the phrase path against a plain reference ------------------------------
+ * add_phrases classifies each token once, builds a start's longer grams by
+ * appending to its shorter ones, sorts with its own sort, compares
+ * surfaces in place and prefetches ahead. The reference below is the
+ * straightforward form (classify every token of every gram, join each
+ * gram anew, qsort, join every surface and compare as C strings); on
+ * random items full of edge cases (broken UTF-8, controls, blanks in
+ * stems, grams at the 240-byte limit, one surface per case, stems that are
+ * or are not the text, sampling raised midway), both must leave the same
+ * phrase and requirement tables, entry for entry and in the same order. */
+
+static bool ref_clean(const char *s, size_t n, bool controls) {
+  size_t i = 0;
+  while (i < n) {
+    uint32_t cp;
+    unsigned char b = (unsigned char)s[i];
+    size_t len = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3
+               : (b & 0xF8) == 0xF0 ? 4 : 0;
+    size_t k;
+    if (!len || i + len > n) return false;
+    for (k = 1; k < len; k++)
+      if (((unsigned char)s[i + k] & 0xC0) != 0x80) return false;
+    fmi_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+    if ((!controls && (cp < 0x20 || cp == 0x7F)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF ||
+        (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+        (len == 4 && cp < 0x10000))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+enum { R_BREAK, R_STOP, R_NEGATOR, R_WORD, R_NUMBER };
+
+static int ref_class(const fm_token *t) {
+  const char *s = t->stem_len ? t->stem : t->text;
+  size_t n = t->stem_len ? t->stem_len : t->len;
+  if (n == 0 || !s || !t->text || !ref_clean(s, n, false) ||
+      !ref_clean(t->text, t->len, false))
+    return R_BREAK;
+  if (t->kind == FM_TOKEN_WORD) {
+    if (memchr(s, ' ', n) || memchr(s, '\n', n)) return R_BREAK;
+    if (t->flags & FM_TOKEN_NEGATOR) return R_NEGATOR;
+    if (t->flags & FM_TOKEN_STOPWORD) return R_STOP;
+    if (n == 1 && (unsigned char)s[0] < 0x80) return R_STOP;
+    return R_WORD;
+  }
+  if (t->kind == FM_TOKEN_NUMBER) return s[0] == '<' ? R_BREAK : R_NUMBER;
+  return R_BREAK;
+}
+
+static size_t ref_join(char *out, const fm_token *t, size_t i, size_t n,
+                       int surface) {
+  size_t k, len = 0;
+  for (k = 0; k < n; k++) {
+    const fm_token *x = &t[i + k];
+    const char *s = surface ? x->text : x->stem_len ? x->stem : x->text;
+    size_t l = surface ? x->len : x->stem_len ? x->stem_len : x->len;
+    if (k) out[len++] = ' ';
+    memcpy(out + len, s, l);
+    len += l;
+  }
+  out[len] = 0;
+  return len;
+}
+
+static bool ref_gram_ok(const int *c, size_t n) {
+  size_t k;
+  bool word = false;
+  if (n == 1) return c[0] == R_WORD;
+  if (!(c[0] == R_WORD || c[0] == R_NUMBER || c[0] == R_NEGATOR)) return false;
+  if (!(c[n - 1] == R_WORD || c[n - 1] == R_NUMBER)) return false;
+  for (k = 0; k < n; k++)
+    if (c[k] == R_WORD) word = true;
+  return word;
+}
+
+typedef struct ref_gram {
+  uint64_t hash;
+  uint32_t start, n;
+} ref_gram;
+
+static int ref_cmp_gram(const void *x, const void *y) {
+  const ref_gram *a = x, *b = y;
+  if (a->hash != b->hash) return a->hash < b->hash ? -1 : 1;
+  return a->start < b->start ? -1 : a->start > b->start;
+}
+
+static void ref_add_phrases(fm_agg *a, const fm_token *toks, size_t n_tok,
+                            unsigned w, int64_t day, long area, int req,
+                            const char *account) {
+  static char buf[8192];
+  ref_gram *grams = calloc(n_tok * 3 + 1, sizeof *grams);
+  size_t i, n, g, n_grams = 0;
+  int cls[3];
+  fm_status st;
+  uint32_t acc = 0;
+  fm_error err;
+  assert_non_null(grams);
+  if (account && account[0]) {
+    uint64_t h = fmi_hash64(account, strlen(account));
+    acc = (uint32_t)(h ^ (h >> 32));
+  }
+  for (i = 0; i < n_tok; i++)
+    for (n = 1; n <= 3 && i + n <= n_tok; n++) {
+      size_t len;
+      cls[n - 1] = ref_class(&toks[i + n - 1]);
+      if (cls[n - 1] == R_BREAK) break;
+      if (!ref_gram_ok(cls, n)) continue;
+      len = ref_join(buf, toks, i, n, 0);
+      if (len > FMI_PHRASE_MAX_BYTES) break;
+      grams[n_grams].hash = fmi_hash64(buf, len);
+      grams[n_grams].start = (uint32_t)i;
+      grams[n_grams].n = (uint32_t)n;
+      n_grams++;
+    }
+  qsort(grams, n_grams, sizeof *grams, ref_cmp_gram);
+  for (g = 0; g < n_grams; g++) {
+    const ref_gram *gr = &grams[g];
+    fmi_agg_phrase *p;
+    int dup = g > 0 && grams[g - 1].hash == gr->hash;
+    size_t sl;
+    if (!fmi_agg_phrase_kept(a, gr->hash, gr->n)) continue;
+    p = fmi_agg_phrase_find(a, gr->hash);
+    if (!p) {
+      char stems[FMI_PHRASE_MAX_BYTES + 1];
+      size_t stl = ref_join(stems, toks, gr->start, gr->n, 0);
+      sl = ref_join(buf, toks, gr->start, gr->n, 1);
+      p = fmi_agg_phrase_add(a, gr->hash, stems, stl, buf, sl, gr->n, &st);
+      assert_non_null(p);
+    } else {
+      sl = ref_join(buf, toks, gr->start, gr->n, 1);
+      if (strcmp(buf, p->surface) < 0)
+        assert_int_equal(fmi_agg_phrase_surface_min(p, buf, sl), FM_OK);
+    }
+    if (dup) continue;
+    p->df[w]++;
+    if (day < p->first_day) p->first_day = day;
+    if (req) {
+      fmi_agg_req *r = fmi_agg_req_get(a, (uint32_t)area, gr->hash, gr->n, &st);
+      assert_non_null(r);
+      r->df++;
+      if (account && account[0]) fmi_agg_req_add_account(r, acc);
+    }
+    if (a->n_order[1] > a->cap_order[1] || a->n_order[2] > a->cap_order[2] ||
+        a->n_order[3] > a->cap_order[3])
+      assert_int_equal(fmi_agg_fit_phrases(a, &err), FM_OK);
+  }
+  free(grams);
+}
+
+static void assert_same_phrases(const fm_agg *x, const fm_agg *y) {
+  size_t i;
+  assert_memory_equal(x->sampling, y->sampling, sizeof x->sampling);
+  assert_memory_equal(x->n_order, y->n_order, sizeof x->n_order);
+  assert_int_equal(x->n_phrases, y->n_phrases);
+  for (i = 0; i < x->n_phrases; i++) {
+    const fmi_agg_phrase *p = &x->phrases[i], *q = &y->phrases[i];
+    assert_true(p->hash == q->hash);
+    assert_string_equal(p->stems, q->stems);
+    assert_string_equal(p->surface, q->surface);
+    assert_int_equal(p->surface_len, strlen(p->surface));
+    assert_int_equal(q->surface_len, strlen(q->surface));
+    assert_memory_equal(p->df, q->df, sizeof p->df);
+    assert_true(p->first_day == q->first_day);
+    assert_int_equal(p->order, q->order);
+  }
+  assert_int_equal(x->n_reqs, y->n_reqs);
+  for (i = 0; i < x->n_reqs; i++)
+    assert_memory_equal(&x->reqs[i], &y->reqs[i], sizeof x->reqs[i]);
+}
+
+static void check_phrases_vs_reference(size_t max_phrases, uint32_t seed) {
+  /* texts (surface) and stems; a stem NULL means "the text itself" */
+  static char long_a[121], long_b[121], long_c[200];
+  static const struct {
+    const char *text, *stem;
+    fm_token_kind kind;
+    unsigned flags;
+  } pool[] = {
+      {"invoice", NULL, FM_TOKEN_WORD, 0},
+      {"Invoice", "invoice", FM_TOKEN_WORD, 0},
+      {"INVOICES", "invoice", FM_TOKEN_WORD, 0},
+      {"invoices", "invoice", FM_TOKEN_WORD, 0},
+      {"Invoice!", "invoice", FM_TOKEN_WORD, 0}, /* longer surface */
+      {"Invoic", "invoice", FM_TOKEN_WORD, 0},   /* a prefix of another */
+      {"pdf", NULL, FM_TOKEN_WORD, 0},
+      {"PDF", "pdf", FM_TOKEN_WORD, 0},
+      {"export", NULL, FM_TOKEN_WORD, 0},
+      {"exports", "export", FM_TOKEN_WORD, 0},
+      {"the", NULL, FM_TOKEN_WORD, FM_TOKEN_STOPWORD},
+      {"of", NULL, FM_TOKEN_WORD, FM_TOKEN_STOPWORD},
+      {"not", NULL, FM_TOKEN_WORD, FM_TOKEN_STOPWORD | FM_TOKEN_NEGATOR},
+      {"working", "work", FM_TOKEN_WORD, FM_TOKEN_NEGATED},
+      {"x", NULL, FM_TOKEN_WORD, 0},
+      {"\xC3\xA9", NULL, FM_TOKEN_WORD, 0},          /* one letter, not ASCII */
+      {"\xC3\xBC" "ber", NULL, FM_TOKEN_WORD, 0},     /* valid UTF-8 */
+      {"\xC3\x9C" "ber", "\xC3\xBC" "ber", FM_TOKEN_WORD, 0},
+      {"caf\xC3", NULL, FM_TOKEN_WORD, 0},           /* cut sequence */
+      {"ab\xC0\x80", NULL, FM_TOKEN_WORD, 0},        /* overlong */
+      {"\xED\xA0\x80x", NULL, FM_TOKEN_WORD, 0},     /* surrogate */
+      {"tab\tbed", NULL, FM_TOKEN_WORD, 0},          /* control */
+      {"del\x7F", NULL, FM_TOKEN_WORD, 0},
+      {"line", "li\nne", FM_TOKEN_WORD, 0},          /* break in the stem */
+      {"new york", NULL, FM_TOKEN_WORD, 0},          /* blank in the stem */
+      {"Stadt", "stadt", FM_TOKEN_WORD, 0},
+      {"ok", "ok\x01", FM_TOKEN_WORD, 0},            /* stem bad, text good */
+      {"bad\x02", "bad", FM_TOKEN_WORD, 0},          /* text bad, stem good */
+      {"42", NULL, FM_TOKEN_NUMBER, 0},
+      {"3.5", NULL, FM_TOKEN_NUMBER, 0},
+      {"<num>", NULL, FM_TOKEN_NUMBER, 0},
+      {"<email>", NULL, FM_TOKEN_PLACEHOLDER, 0},
+      {",", NULL, FM_TOKEN_PUNCT, 0},
+      {"\xF0\x9F\x98\xA1", NULL, FM_TOKEN_EMOJI, 0},
+      {"", NULL, FM_TOKEN_WORD, 0},                  /* empty */
+      {"zz", "", FM_TOKEN_WORD, 0},                  /* no stem: the text */
+      {long_a, NULL, FM_TOKEN_WORD, 0},              /* 120 bytes */
+      {long_b, NULL, FM_TOKEN_WORD, 0},              /* 119 bytes */
+      {long_c, NULL, FM_TOKEN_WORD, 0},              /* 199 bytes */
+  };
+  enum { N_POOL = sizeof pool / sizeof pool[0] };
+  static const char *const accounts[] = {"acme", "globex", "", NULL,
+                                         "Init\xC3\xA9" "ch"};
+  static char stem_copy[N_POOL][256];
+  fm_agg_opts o = fx_opts();
+  fm_agg *a = NULL, *b = NULL;
+  fm_error err;
+  uint32_t r = seed;
+  size_t item, i;
+  memset(long_a, 'a', 120);
+  memset(long_b, 'b', 119);
+  memset(long_c, 'c', 199);
+  o.max_phrases = max_phrases;
+  assert_int_equal(fm_agg_new(&o, &a, &err), FM_OK);
+  assert_int_equal(fm_agg_new(&o, &b, &err), FM_OK);
+  for (item = 0; item < 400; item++) {
+    fm_token t[48];
+    fm_agg_tag tags[2];
+    fm_agg_item it = FM_AGG_ITEM_INIT;
+    size_t n_tok;
+    int req;
+    long area;
+    r = r * 1103515245u + 12345u;
+    n_tok = (r >> 16) % 48;
+    for (i = 0; i < n_tok; i++) {
+      size_t k;
+      r = r * 1103515245u + 12345u;
+      /* common words more often, so phrases repeat across items */
+      k = (r >> 16) % 4 ? (r >> 20) % 14 : (r >> 20) % N_POOL;
+      memset(&t[i], 0, sizeof t[i]);
+      t[i].text = pool[k].text;
+      t[i].len = strlen(pool[k].text);
+      if (pool[k].stem) {
+        t[i].stem = pool[k].stem;
+        t[i].stem_len = strlen(pool[k].stem);
+      } else if ((r >> 8) & 1) {
+        t[i].stem = t[i].text; /* the same pointer, as the pipeline does */
+        t[i].stem_len = t[i].len;
+      } else {
+        snprintf(stem_copy[k], sizeof stem_copy[k], "%s", pool[k].text);
+        t[i].stem = stem_copy[k]; /* equal bytes elsewhere */
+        t[i].stem_len = t[i].len;
+      }
+      t[i].kind = pool[k].kind;
+      t[i].flags = pool[k].flags;
+    }
+    r = r * 1103515245u + 12345u;
+    tags[0].head = "area";
+    tags[0].label = fx_area[(r >> 16) % 4];
+    tags[0].prob = 0.9;
+    tags[0].needs_review = 0;
+    tags[1].head = "kind";
+    tags[1].label = fx_kind[(r >> 20) % 6];
+    tags[1].prob = 0.8;
+    tags[1].needs_review = 0;
+    it.has_date = 1;
+    /* both windows; the period's requests and complaints feed reqs */
+    it.date = FX_SINCE + ((int64_t)((r >> 8) % 60) - 30) * FX_DAY;
+    it.account = accounts[(r >> 24) % 5];
+    it.tags = tags;
+    it.n_tags = 2;
+    it.text = "t";
+    it.text_len = 1;
+    it.tokens = t;
+    it.n_tokens = n_tok;
+    assert_int_equal(fm_agg_add(a, &it, &err), FM_OK);
+    it.tokens = NULL;
+    it.n_tokens = 0;
+    assert_int_equal(fm_agg_add(b, &it, &err), FM_OK);
+    area = (long)((r >> 16) % 4);
+    req = it.date >= FX_SINCE && (((r >> 20) % 6) == 1 || ((r >> 20) % 6) == 3);
+    if (n_tok)
+      ref_add_phrases(b, t, n_tok, it.date >= FX_SINCE ? FMI_CUR : FMI_PREV,
+                      fmi_agg_day(it.date), area, req, it.account);
+    if (item % 50 == 49) assert_same_phrases(a, b);
+  }
+  assert_same_phrases(a, b);
+  if (max_phrases == 0) assert_true(a->n_phrases > 100);
+  else assert_true(a->sampling[2] > 0 && a->sampling[3] > 0);
+  fm_agg_free(a);
+  fm_agg_free(b);
+}
+
+static void test_phrases_match_reference(void **state) {
+  (void)state;
+  check_phrases_vs_reference(0, 1);      /* no sampling */
+  check_phrases_vs_reference(0, 7);
+  check_phrases_vs_reference(16, 3);     /* sampling raised as it goes */
+  check_phrases_vs_reference(64, 11);
+}
+
 static void test_phrase_rules(void **state) {
   static const struct {
     const char *text;
@@ -533,6 +845,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_merge_is_union),
       cmocka_unit_test(test_phrase_rules),
+      cmocka_unit_test(test_phrases_match_reference),
       cmocka_unit_test(test_merge_exact_when_bounded),
       cmocka_unit_test(test_serialize_roundtrip),
       cmocka_unit_test(test_deserialize_rejects),
