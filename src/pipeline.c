@@ -186,8 +186,6 @@ typedef struct feat_acc {
   fmi_pipeline *p;
   fm_feature *feats; /* cap + 1 entries: see feat_flush */
   size_t n, cap;
-  char *scratch; /* for building n-gram texts */
-  size_t scratch_cap;
   /* Character n-gram ids hashed but not yet counted (tagging only):
    * hashing a chunk's n-grams apart from probing the table lets the
    * hashes of several n-grams overlap and the table slots be prefetched. */
@@ -353,15 +351,6 @@ static inline bool chargram_id_inplace(const unsigned char *s, size_t len,
   return false;
 }
 #endif
-
-/* The text a token contributes as a unigram: "!" + stem inside a negation
- * scope. Written into fa->scratch. */
-static size_t unigram_text(feat_acc *fa, const fm_token *t) {
-  size_t n = 0;
-  if (t->flags & FM_TOKEN_NEGATED) fa->scratch[n++] = '!';
-  memcpy(fa->scratch + n, t->stem, t->stem_len);
-  return n + t->stem_len;
-}
 
 /* Character n-grams of each whitespace-delimited chunk of the normalized
  * text, sklearn's "char_wb" style: the chunk is padded with an edge mark
@@ -541,7 +530,7 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
   char *clean;
   const char *shown = NULL, *work = NULL, *norm;
   size_t clean_len, shown_len = 0, work_len = 0, norm_len, nseg = 0, i, ntok = 0;
-  size_t max_feats, max_word = 0;
+  size_t max_feats, sum_stem = 0;
   fmi_seg *segs = NULL;
   fm_token *toks;
   fm_status st;
@@ -708,10 +697,7 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
   for (i = 0; i < p->n_pii; i++) /* a host and its character n-grams */
     max_feats += 1 + (p->opts.char_ngram_max - p->opts.char_ngram_min + 1) *
                          (URL_HOST_MAX + 2);
-  for (i = 0; i < ntok; i++) {
-    if (toks[i].len > max_word) max_word = toks[i].len;
-    if (toks[i].stem_len > max_word) max_word = toks[i].stem_len;
-  }
+  for (i = 0; i < ntok; i++) sum_stem += toks[i].stem_len;
   if (stages & FM_STAGE_CHARGRAMS) {
     size_t span = p->opts.char_ngram_max - p->opts.char_ngram_min + 1;
     max_feats += span * chargram_bytes(norm, norm_len);
@@ -726,41 +712,57 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
     fa.pend = fmi_arena_alloc(&p->arena, fa.pend_cap * sizeof *fa.pend);
     if (!fa.pend) goto arena_fail;
   }
-  /* scratch holds "!stem !stem", at most two of the longest stems */
-  fa.scratch_cap = 2 * max_word + 8;
-  fa.scratch = fmi_arena_alloc(&p->arena, fa.scratch_cap);
-  if (!fa.feats || !fa.scratch) goto arena_fail;
+  if (!fa.feats) goto arena_fail;
   if (ft_prepare(p, max_feats) != FM_OK)
     return fmi_fail(err, FM_ENOMEM, "out of memory counting features");
   {
+    /* Word features in two passes: their texts written one after another,
+     * each NUL-terminated (they become the features' texts: nothing is
+     * copied again), then hashed and counted. Hashing each text as soon as
+     * it is written would wait on the bytes just stored. */
     const fm_token *prev = NULL; /* last feature token in this sentence */
+    char *tb, *q;
+    uint32_t *wl; /* per text: its length, a bigram's with the top bit */
+    size_t nw = 0, j;
+    /* a unigram "!stem", a bigram "!prev !stem", each + NUL */
+    tb = fmi_arena_alloc(&p->arena, 3 * sum_stem + 8 * ntok + 1);
+    wl = fmi_arena_alloc(&p->arena, (2 * ntok + 1) * sizeof *wl);
+    if (!tb || !wl) goto arena_fail;
+    q = tb;
     for (i = 0; i < ntok; i++) {
       const fm_token *t = &toks[i];
-      size_t ul;
+      char *b = q;
       if (t->kind == FM_TOKEN_PUNCT) {
         if (t->flags & FM_TOKEN_SENTENCE_END) prev = NULL;
         continue;
       }
       if (!token_is_feature(p, t)) continue;
-      ul = unigram_text(&fa, t);
-      st = feat_add(&fa, fa.scratch, ul, FM_FEATURE_UNIGRAM);
-      if (st != FM_OK) goto feat_fail;
+      if (t->flags & FM_TOKEN_NEGATED) *q++ = '!';
+      memcpy(q, t->stem, t->stem_len);
+      q += t->stem_len;
+      wl[nw++] = (uint32_t)(q - b);
+      *q++ = 0;
       if ((stages & FM_STAGE_BIGRAMS) && prev) {
-        size_t pl;
-        /* "prev cur": build in scratch after the unigram */
-        char *b = fa.scratch;
-        pl = 0;
-        if (prev->flags & FM_TOKEN_NEGATED) b[pl++] = '!';
-        memcpy(b + pl, prev->stem, prev->stem_len);
-        pl += prev->stem_len;
-        b[pl++] = ' ';
-        if (t->flags & FM_TOKEN_NEGATED) b[pl++] = '!';
-        memcpy(b + pl, t->stem, t->stem_len);
-        pl += t->stem_len;
-        st = feat_add(&fa, b, pl, FM_FEATURE_BIGRAM);
-        if (st != FM_OK) goto feat_fail;
+        b = q;
+        if (prev->flags & FM_TOKEN_NEGATED) *q++ = '!';
+        memcpy(q, prev->stem, prev->stem_len);
+        q += prev->stem_len;
+        *q++ = ' ';
+        if (t->flags & FM_TOKEN_NEGATED) *q++ = '!';
+        memcpy(q, t->stem, t->stem_len);
+        q += t->stem_len;
+        wl[nw++] = (uint32_t)(q - b) | 0x80000000u;
+        *q++ = 0;
       }
       prev = t;
+    }
+    for (q = tb, j = 0; j < nw; j++) {
+      size_t tl = wl[j] & 0x7fffffffu;
+      st = feat_add_id(&fa, fmi_hash64_inline(q, tl), q, tl,
+                       wl[j] >> 31 ? FM_FEATURE_BIGRAM : FM_FEATURE_UNIGRAM,
+                       false);
+      if (st != FM_OK) goto feat_fail;
+      q += tl + 1;
     }
   }
   st = add_url_hosts(&fa);
