@@ -1018,31 +1018,34 @@ static int surface_cmp(const fm_token *t, size_t i, size_t n, const char *s,
  * hints only: an entry added or moved meanwhile is looked up for real. */
 #define PHRASE_AHEAD 4
 
-static inline void prefetch(const void *p) {
-#if defined(__GNUC__)
-  __builtin_prefetch(p, 0, 3);
-#else
-  (void)p;
-#endif
-}
-
-/* stage 0: the slot; 1: the entry; 2: its surface */
-static inline void prefetch_phrase(const fm_agg *a, const fmi_agg_gram *gr,
-                                   int stage) {
+/* The address to fetch for a gram at a stage (0: its slot; 1: its entry;
+ * 2: the entry's surface), or NULL. The prefetch itself is issued by the
+ * caller: GCC's IPA mod/ref analysis takes a function whose only effect
+ * is a prefetch for one without effects and drops its calls. */
+static inline const void *phrase_line(const fm_agg *a, const fmi_agg_gram *gr,
+                                      int stage) {
   size_t m = a->phrase_index.cap - 1;
   uint64_t hash = gr->hash;
   uint32_t slot;
-  if (!a->phrase_index.cap || !fmi_agg_phrase_kept(a, hash, gr->n)) return;
-  if (stage == 0) {
-    prefetch(&a->phrase_index.slots[hash & m]);
-    return;
-  }
+  if (!a->phrase_index.cap || !fmi_agg_phrase_kept(a, hash, gr->n))
+    return NULL;
+  if (stage == 0) return &a->phrase_index.slots[hash & m];
   slot = a->phrase_index.slots[hash & m];
-  if (!slot) return;
-  if (stage == 1) prefetch(&a->phrases[slot - 1]);
-  else if (a->phrases[slot - 1].hash == hash)
-    prefetch(a->phrases[slot - 1].surface);
+  if (!slot) return NULL;
+  if (stage == 1) return &a->phrases[slot - 1];
+  return a->phrases[slot - 1].hash == hash ? a->phrases[slot - 1].surface
+                                           : NULL;
 }
+
+#if defined(__GNUC__)
+#define PREFETCH_PHRASE(a, gr, stage)                                       \
+  do {                                                                      \
+    const void *line_ = phrase_line((a), (gr), (stage));                    \
+    if (line_) __builtin_prefetch(line_, 0, 3);                             \
+  } while (0)
+#else
+#define PREFETCH_PHRASE(a, gr, stage) ((void)0)
+#endif
 
 static fm_status add_phrases(fm_agg *a, const fm_token *toks, size_t n_tok,
                              unsigned w, int64_t day, long area, int req,
@@ -1089,21 +1092,21 @@ static fm_status add_phrases(fm_agg *a, const fm_token *toks, size_t n_tok,
   }
   sort_grams(a->grams, n_grams);
   for (g = 0; g < n_grams && g < 3 * PHRASE_AHEAD; g++)
-    prefetch_phrase(a, &a->grams[g], 0);
+    PREFETCH_PHRASE(a, &a->grams[g], 0);
   for (g = 0; g < n_grams && g < 2 * PHRASE_AHEAD; g++)
-    prefetch_phrase(a, &a->grams[g], 1);
+    PREFETCH_PHRASE(a, &a->grams[g], 1);
   for (g = 0; g < n_grams && g < PHRASE_AHEAD; g++)
-    prefetch_phrase(a, &a->grams[g], 2);
+    PREFETCH_PHRASE(a, &a->grams[g], 2);
   for (g = 0; g < n_grams; g++) {
     const fmi_agg_gram *gr = &a->grams[g];
     fmi_agg_phrase *p;
     int dup = g > 0 && a->grams[g - 1].hash == gr->hash;
     if (g + 3 * PHRASE_AHEAD < n_grams)
-      prefetch_phrase(a, &a->grams[g + 3 * PHRASE_AHEAD], 0);
+      PREFETCH_PHRASE(a, &a->grams[g + 3 * PHRASE_AHEAD], 0);
     if (g + 2 * PHRASE_AHEAD < n_grams)
-      prefetch_phrase(a, &a->grams[g + 2 * PHRASE_AHEAD], 1);
+      PREFETCH_PHRASE(a, &a->grams[g + 2 * PHRASE_AHEAD], 1);
     if (g + PHRASE_AHEAD < n_grams)
-      prefetch_phrase(a, &a->grams[g + PHRASE_AHEAD], 2);
+      PREFETCH_PHRASE(a, &a->grams[g + PHRASE_AHEAD], 2);
     if (!fmi_agg_phrase_kept(a, gr->hash, gr->n)) continue;
     p = fmi_agg_phrase_find(a, gr->hash);
     if (!p) {
