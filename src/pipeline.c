@@ -362,21 +362,20 @@ static inline bool chargram_id_inplace(const unsigned char *s, size_t len,
  * n-grams span word boundaries, as fastText's subwords do. */
 #define CHARGRAM_MAX_CHUNK 128 /* code points; longer chunks (base64,
                                   hashes, run-on text) add noise */
-static bool chunk_space(unsigned char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-         c == '\f';
+static inline bool chunk_space(unsigned char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r'); /* \t \n \v \f \r */
 }
 
 /* Bytes of the chunk texts that add_chargrams will use, with their edge
  * marks: bounds the number of n-grams (span times this). */
 static size_t chargram_bytes(const char *s, size_t n) {
-  size_t i = 0, total = 0;
-  while (i < n) {
-    size_t a;
-    while (i < n && chunk_space((unsigned char)s[i])) i++;
-    a = i;
-    while (i < n && !chunk_space((unsigned char)s[i])) i++;
-    if (i > a) total += i - a + 2;
+  size_t i, total = 0;
+  bool after_space = true;
+  /* each chunk's bytes, and 2 where one starts: no branch per byte */
+  for (i = 0; i < n; i++) {
+    bool sp = chunk_space((unsigned char)s[i]);
+    total += (size_t)!sp + 2 * (size_t)(after_space && !sp);
+    after_space = sp;
   }
   return total;
 }
