@@ -152,6 +152,15 @@ static bool clean_utf8(const char *s, size_t n, bool controls) {
   return true;
 }
 
+/* Whether s[0..n) is all ASCII. A C string (no NUL inside) that is
+ * passes fmi_utf8_sanitize unchanged. */
+static bool ascii(const char *s, size_t n) {
+  size_t i;
+  unsigned char any = 0;
+  for (i = 0; i < n; i++) any |= (unsigned char)s[i];
+  return any < 0x80;
+}
+
 static unsigned source_index(const char *s) {
   unsigned i;
   if (!s) return FMI_SRC_OTHER;
@@ -1047,21 +1056,19 @@ static inline const void *phrase_line(const fm_agg *a, const fmi_agg_gram *gr,
 #define PREFETCH_PHRASE(a, gr, stage) ((void)0)
 #endif
 
-static fm_status add_phrases(fm_agg *a, const fm_token *toks, size_t n_tok,
-                             unsigned w, int64_t day, long area, int req,
-                             const char *account, size_t account_len,
-                             fm_error *err) {
-  size_t i, n_grams = 0, g;
+/* An item's candidate phrases: the n-grams (1 to 3 tokens) that may be
+ * keyphrases, sorted by gram_less. They depend on the tokens only, not on
+ * the aggregate. Each token's class is worked out once (a token is in up
+ * to three grams), and each start's grams are built by appending to the
+ * previous one: the key of "a b c" is the key of "a b", a blank and "c". */
+static bool find_grams(const fm_token *toks, size_t n_tok,
+                       fmi_agg_gram **grams, size_t *cap_grams,
+                       unsigned char **cls_buf, size_t *cap_cls,
+                       size_t *n_out) {
+  size_t i, n_grams = 0;
   unsigned char *cls;
-  fm_status st;
-  fmi_buf *b = &a->scratch;
-  uint32_t acc = 0;
-  if (account_len) acc = account_hash32(account, account_len);
-  /* Each token's class once (a token is in up to three grams), and each
-   * start's grams built by appending to the previous one: the key of
-   * "a b c" is the key of "a b", a blank and "c". */
-  if (!grow((void **)&a->t_cls, &a->cap_cls, n_tok, 1)) goto nomem;
-  cls = a->t_cls;
+  if (!grow((void **)cls_buf, cap_cls, n_tok, 1)) return false;
+  cls = *cls_buf;
   for (i = 0; i < n_tok; i++) cls[i] = (unsigned char)token_class(&toks[i]);
   for (i = 0; i < n_tok; i++) {
     char key[FMI_PHRASE_MAX_BYTES];
@@ -1080,33 +1087,70 @@ static fm_status add_phrases(fm_agg *a, const fm_token *toks, size_t n_tok,
       len += sl;
       for (k = 0; k < n; k++) c3[k] = cls[i + k];
       if (!gram_ok(c3, n)) continue;
-      if (n_grams == a->cap_grams &&
-          !grow((void **)&a->grams, &a->cap_grams, n_grams + 1,
-                sizeof *a->grams))
-        goto nomem;
-      a->grams[n_grams].hash = fmi_hash64_inline(key, len);
-      a->grams[n_grams].start = (uint32_t)i;
-      a->grams[n_grams].n = (uint32_t)n;
+      if (n_grams == *cap_grams &&
+          !grow((void **)grams, cap_grams, n_grams + 1, sizeof **grams))
+        return false;
+      (*grams)[n_grams].hash = fmi_hash64_inline(key, len);
+      (*grams)[n_grams].start = (uint32_t)i;
+      (*grams)[n_grams].n = (uint32_t)n;
       n_grams++;
     }
   }
-  sort_grams(a->grams, n_grams);
+  sort_grams(*grams, n_grams);
+  *n_out = n_grams;
+  return true;
+}
+
+void fmi_agg_grams_free(fmi_agg_grams *g) {
+  if (!g) return;
+  fmi_free(g->grams);
+  fmi_free(g->cls);
+  memset(g, 0, sizeof *g);
+}
+
+/* Counts an item's phrases. `shared`, when given, holds (or receives) the
+ * item's grams for every aggregate it is added to. */
+static fm_status add_phrases(fm_agg *a, const fm_token *toks, size_t n_tok,
+                             unsigned w, int64_t day, long area, int req,
+                             const char *account, size_t account_len,
+                             fmi_agg_grams *shared, fm_error *err) {
+  size_t n_grams = 0, g;
+  const fmi_agg_gram *grams;
+  fm_status st;
+  fmi_buf *b = &a->scratch;
+  uint32_t acc = 0;
+  if (account_len) acc = account_hash32(account, account_len);
+  if (!shared) {
+    if (!find_grams(toks, n_tok, &a->grams, &a->cap_grams, &a->t_cls,
+                    &a->cap_cls, &n_grams))
+      goto nomem;
+    grams = a->grams;
+  } else {
+    if (!shared->ready) {
+      if (!find_grams(toks, n_tok, &shared->grams, &shared->cap_grams,
+                      &shared->cls, &shared->cap_cls, &shared->n_grams))
+        goto nomem;
+      shared->ready = 1;
+    }
+    grams = shared->grams;
+    n_grams = shared->n_grams;
+  }
   for (g = 0; g < n_grams && g < 3 * PHRASE_AHEAD; g++)
-    PREFETCH_PHRASE(a, &a->grams[g], 0);
+    PREFETCH_PHRASE(a, &grams[g], 0);
   for (g = 0; g < n_grams && g < 2 * PHRASE_AHEAD; g++)
-    PREFETCH_PHRASE(a, &a->grams[g], 1);
+    PREFETCH_PHRASE(a, &grams[g], 1);
   for (g = 0; g < n_grams && g < PHRASE_AHEAD; g++)
-    PREFETCH_PHRASE(a, &a->grams[g], 2);
+    PREFETCH_PHRASE(a, &grams[g], 2);
   for (g = 0; g < n_grams; g++) {
-    const fmi_agg_gram *gr = &a->grams[g];
+    const fmi_agg_gram *gr = &grams[g];
     fmi_agg_phrase *p;
-    int dup = g > 0 && a->grams[g - 1].hash == gr->hash;
+    int dup = g > 0 && grams[g - 1].hash == gr->hash;
     if (g + 3 * PHRASE_AHEAD < n_grams)
-      PREFETCH_PHRASE(a, &a->grams[g + 3 * PHRASE_AHEAD], 0);
+      PREFETCH_PHRASE(a, &grams[g + 3 * PHRASE_AHEAD], 0);
     if (g + 2 * PHRASE_AHEAD < n_grams)
-      PREFETCH_PHRASE(a, &a->grams[g + 2 * PHRASE_AHEAD], 1);
+      PREFETCH_PHRASE(a, &grams[g + 2 * PHRASE_AHEAD], 1);
     if (g + PHRASE_AHEAD < n_grams)
-      PREFETCH_PHRASE(a, &a->grams[g + PHRASE_AHEAD], 2);
+      PREFETCH_PHRASE(a, &grams[g + PHRASE_AHEAD], 2);
     if (!fmi_agg_phrase_kept(a, gr->hash, gr->n)) continue;
     p = fmi_agg_phrase_find(a, gr->hash);
     if (!p) {
@@ -1184,9 +1228,8 @@ static fm_status offer_item(fm_agg *a, fmi_agg_reservoir *r, uint32_t key,
   const char *text = it->text ? it->text : "";
   memset(&k, 0, sizeof k);
   k.key = key;
-  k.text_hash = fmi_hash64(text, it->text ? it->text_len : 0);
-  /* Cheap rejection before any copy: a full reservoir whose worst item
-   * beats this key by the key alone. */
+  /* Cheap rejection before any copy or hash: a full reservoir whose worst
+   * item beats this key by the key alone. */
   if (r->cap == 0) return FM_OK;
   if (r->n == r->cap) {
     const fmi_agg_kept *worst = &r->items[r->n - 1];
@@ -1194,6 +1237,7 @@ static fm_status offer_item(fm_agg *a, fmi_agg_reservoir *r, uint32_t key,
         ((worst->key < key) == (r->lower_is_better != 0)))
       return FM_OK;
   }
+  k.text_hash = fmi_hash64(text, it->text ? it->text_len : 0);
   k.text = dup_utf8(text, it->text ? it->text_len : 0, FMI_TEXT_KEEP,
                     &k.truncated);
   k.id = dup_utf8(it->id ? it->id : "", it->id ? strlen(it->id) : 0, MAX_ID,
@@ -1223,12 +1267,13 @@ done:
   return FM_OK;
 }
 
-fm_status fm_agg_add(fm_agg *a, const fm_agg_item *in, fm_error *err) {
+static fm_status add_item(fm_agg *a, const fm_agg_item *in,
+                          fmi_agg_grams *shared, fm_error *err) {
   fm_agg_item it = FM_AGG_ITEM_INIT;
   size_t i, h;
   unsigned src, w;
   char lang[MAX_LANG + 1];
-  size_t lang_len;
+  size_t lang_len, account_len;
   fmi_agg_lang *l;
   fm_status st;
   long area = -1;
@@ -1289,6 +1334,7 @@ fm_status fm_agg_add(fm_agg *a, const fm_agg_item *in, fm_error *err) {
   }
   src = source_index(it.source);
   lang_len = norm_lang(it.lang, lang);
+  account_len = it.account ? strlen(it.account) : 0;
 
   /* plain counters */
   a->items[w][src]++;
@@ -1359,12 +1405,17 @@ fm_status fm_agg_add(fm_agg *a, const fm_agg_item *in, fm_error *err) {
     if (area >= 0)
       a->reason_areas[(w * a->n_reason + r) * a->n_area + (size_t)area]++;
   }
-  if (it.account && it.account[0]) {
-    char *acc = dup_utf8(it.account, strlen(it.account), MAX_ACCOUNT, NULL);
+  if (account_len) {
     fmi_agg_account *ac;
-    if (!acc) return fmi_fail(err, FM_ENOMEM, "out of memory");
-    ac = fmi_agg_account_get(a, acc, strlen(acc), &st);
-    fmi_free(acc);
+    if (account_len <= MAX_ACCOUNT && ascii(it.account, account_len)) {
+      /* what dup_utf8 would give: the name as it is */
+      ac = fmi_agg_account_get(a, it.account, account_len, &st);
+    } else {
+      char *acc = dup_utf8(it.account, account_len, MAX_ACCOUNT, NULL);
+      if (!acc) return fmi_fail(err, FM_ENOMEM, "out of memory");
+      ac = fmi_agg_account_get(a, acc, strlen(acc), &st);
+      fmi_free(acc);
+    }
     if (!ac) return fmi_fail(err, FM_ENOMEM, "out of memory");
     ac->active |= 1u << w;
     if (area >= 0) ac->areas[w] |= (uint64_t)1 << area;
@@ -1386,9 +1437,7 @@ fm_status fm_agg_add(fm_agg *a, const fm_agg_item *in, fm_error *err) {
          a->t_label[a->h_kind] == a->l_complaint);
   if (it.tokens && it.n_tokens) {
     st = add_phrases(a, it.tokens, it.n_tokens, w, fmi_agg_day(it.date), area,
-                     req, it.account,
-                     it.account && it.account[0] ? strlen(it.account) : 0,
-                     err);
+                     req, it.account, account_len, shared, err);
     if (st != FM_OK) return st;
   }
   if (req) {
@@ -1404,6 +1453,15 @@ fm_status fm_agg_add(fm_agg *a, const fm_agg_item *in, fm_error *err) {
   }
   fmi_ok(err);
   return FM_OK;
+}
+
+fm_status fm_agg_add(fm_agg *a, const fm_agg_item *in, fm_error *err) {
+  return add_item(a, in, NULL, err);
+}
+
+fm_status fmi_agg_add_shared(fm_agg *a, const fm_agg_item *item,
+                             fmi_agg_grams *grams, fm_error *err) {
+  return add_item(a, item, grams, err);
 }
 
 void fm_agg_item_from_result(fm_agg_item *item, const fm_result *res,

@@ -241,6 +241,23 @@ int fmi_agg_kept_cmp(const fm_agg *a, const fmi_agg_kept *x,
 fm_status fmi_agg_phrase_surface_min(fmi_agg_phrase *p, const char *s,
                                      size_t n);
 
+/* An item's keyphrase candidates, worked out by the first aggregate the
+ * item is added to through fmi_agg_add_shared and reused by the others
+ * (they depend on the tokens only). Zero-initialize; set ready = 0 before
+ * each new item; fmi_agg_grams_free at the end. */
+typedef struct fmi_agg_grams {
+  struct fmi_agg_gram *grams;
+  size_t n_grams, cap_grams;
+  unsigned char *cls;
+  size_t cap_cls;
+  int ready;
+} fmi_agg_grams;
+void fmi_agg_grams_free(fmi_agg_grams *g);
+/* fm_agg_add with the item's grams shared with other aggregates: the same
+ * result as fm_agg_add, for less work when an item goes to several. */
+fm_status fmi_agg_add_shared(fm_agg *a, const fm_agg_item *item,
+                             fmi_agg_grams *grams, fm_error *err);
+
 /* Days since 1970-01-01 of a Unix time (floor). */
 static inline int64_t fmi_agg_day(int64_t t) {
   return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);

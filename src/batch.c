@@ -17,6 +17,7 @@
  * merge is exact, so the split never shows in a report).
  */
 #include "batch.h"
+#include "agg.h"
 #include "store.h"
 
 #include <errno.h>
@@ -80,6 +81,7 @@ typedef struct worker {
   fm_tagger *analyzer; /* reports: the model's pipeline, tokens only */
   fmi_arena arena;
   fm_agg **aggs; /* one per report, in the report phase */
+  fmi_agg_grams grams; /* the record's phrase candidates, for every report */
   fm_status status;
   fm_error err;
   pthread_t thread;
@@ -859,9 +861,10 @@ static void agg_stripe(worker *w) {
         it.n_tokens = an->n_tokens;
       }
     }
+    w->grams.ready = 0; /* a new record: its grams are worked out once */
     for (k = 0; k < j->n_aggs; k++) {
       fm_error e;
-      fm_status st = fm_agg_add(w->aggs[k], &it, &e);
+      fm_status st = fmi_agg_add_shared(w->aggs[k], &it, &w->grams, &e);
       if (st == FM_ENOMEM) {
         w->status = st;
         w->err = e;
@@ -1108,6 +1111,7 @@ static fm_status write_reports(job *j) {
       for (k = 0; k < cfg->n_reports; k++) fm_agg_free(w->aggs[k]);
     fmi_free(w->aggs);
     w->aggs = NULL;
+    fmi_agg_grams_free(&w->grams);
   }
   fmi_free(heads);
   fmi_free(labels);

@@ -686,8 +686,9 @@ static void check_phrases_vs_reference(size_t max_phrases, uint32_t seed) {
   static const char *const accounts[] = {"acme", "globex", "", NULL,
                                          "Init\xC3\xA9" "ch"};
   static char stem_copy[N_POOL][256];
-  fm_agg_opts o = fx_opts();
-  fm_agg *a = NULL, *b = NULL;
+  fm_agg_opts o = fx_opts(), o2;
+  fm_agg *a = NULL, *b = NULL, *c = NULL, *d = NULL, *d_ref = NULL;
+  fmi_agg_grams shared;
   fm_error err;
   uint32_t r = seed;
   size_t item, i;
@@ -697,6 +698,15 @@ static void check_phrases_vs_reference(size_t max_phrases, uint32_t seed) {
   o.max_phrases = max_phrases;
   assert_int_equal(fm_agg_new(&o, &a, &err), FM_OK);
   assert_int_equal(fm_agg_new(&o, &b, &err), FM_OK);
+  /* c and d share each item's grams (as the batch job's reports do); d
+   * has another phrase bound and a 7-day period */
+  o2 = o;
+  o2.max_phrases = max_phrases ? 0 : 32;
+  o2.since = FX_UNTIL - 7 * FX_DAY;
+  assert_int_equal(fm_agg_new(&o, &c, &err), FM_OK);
+  assert_int_equal(fm_agg_new(&o2, &d, &err), FM_OK);
+  assert_int_equal(fm_agg_new(&o2, &d_ref, &err), FM_OK);
+  memset(&shared, 0, sizeof shared);
   for (item = 0; item < 400; item++) {
     fm_token t[48];
     fm_agg_tag tags[2];
@@ -748,17 +758,37 @@ static void check_phrases_vs_reference(size_t max_phrases, uint32_t seed) {
     it.tokens = t;
     it.n_tokens = n_tok;
     assert_int_equal(fm_agg_add(a, &it, &err), FM_OK);
+    shared.ready = 0;
+    /* the shorter period first, so that some items' grams are worked
+     * out by c and some by d */
+    assert_int_equal(fmi_agg_add_shared(d, &it, &shared, &err), FM_OK);
+    assert_int_equal(fmi_agg_add_shared(c, &it, &shared, &err), FM_OK);
     it.tokens = NULL;
     it.n_tokens = 0;
     assert_int_equal(fm_agg_add(b, &it, &err), FM_OK);
+    assert_int_equal(fm_agg_add(d_ref, &it, &err), FM_OK);
     area = (long)((r >> 16) % 4);
     req = it.date >= FX_SINCE && (((r >> 20) % 6) == 1 || ((r >> 20) % 6) == 3);
     if (n_tok)
       ref_add_phrases(b, t, n_tok, it.date >= FX_SINCE ? FMI_CUR : FMI_PREV,
                       fmi_agg_day(it.date), area, req, it.account);
+    if (n_tok && it.date >= o2.since - 7 * FX_DAY && it.date < o2.until) {
+      int cur = it.date >= o2.since;
+      ref_add_phrases(d_ref, t, n_tok, cur ? FMI_CUR : FMI_PREV,
+                      fmi_agg_day(it.date), area,
+                      cur && (((r >> 20) % 6) == 1 || ((r >> 20) % 6) == 3),
+                      it.account);
+    }
     if (item % 50 == 49) assert_same_phrases(a, b);
   }
   assert_same_phrases(a, b);
+  assert_same_phrases(c, b);
+  assert_same_phrases(d, d_ref);
+  assert_same(a, c);
+  fmi_agg_grams_free(&shared);
+  fm_agg_free(c);
+  fm_agg_free(d);
+  fm_agg_free(d_ref);
   if (max_phrases == 0) assert_true(a->n_phrases > 100);
   else assert_true(a->sampling[2] > 0 && a->sampling[3] > 0);
   fm_agg_free(a);
@@ -771,6 +801,36 @@ static void test_phrases_match_reference(void **state) {
   check_phrases_vs_reference(0, 7);
   check_phrases_vs_reference(16, 3);     /* sampling raised as it goes */
   check_phrases_vs_reference(64, 11);
+}
+
+/* Account names: ASCII ones of up to 200 bytes are taken as they are
+ * (the fast path), others go through the UTF-8 repair and the cut. */
+static void test_account_names(void **state) {
+  char long_name[251], want_long[201];
+  const char *names[] = {"acme", long_name, "M\xC3\xBCller", "caf\xC3",
+                         "x\x01y", "acme"};
+  const char *want[] = {"acme", want_long, "M\xC3\xBCller",
+                        "caf\xEF\xBF\xBD", "x\x01y"};
+  fm_agg_opts o = fx_opts();
+  fm_agg *a = NULL;
+  fm_agg_item it = FM_AGG_ITEM_INIT;
+  fm_error err;
+  size_t i;
+  (void)state;
+  memset(long_name, 'n', 250);
+  long_name[250] = 0;
+  memset(want_long, 'n', 200);
+  want_long[200] = 0;
+  assert_int_equal(fm_agg_new(&o, &a, &err), FM_OK);
+  it.has_date = 1;
+  it.date = FX_SINCE;
+  for (i = 0; i < 6; i++) {
+    it.account = names[i];
+    assert_int_equal(fm_agg_add(a, &it, &err), FM_OK);
+  }
+  assert_int_equal(a->n_accounts, 5);
+  for (i = 0; i < 5; i++) assert_string_equal(a->accounts[i].name, want[i]);
+  fm_agg_free(a);
 }
 
 static void test_phrase_rules(void **state) {
@@ -846,6 +906,7 @@ int main(void) {
       cmocka_unit_test(test_merge_is_union),
       cmocka_unit_test(test_phrase_rules),
       cmocka_unit_test(test_phrases_match_reference),
+      cmocka_unit_test(test_account_names),
       cmocka_unit_test(test_merge_exact_when_bounded),
       cmocka_unit_test(test_serialize_roundtrip),
       cmocka_unit_test(test_deserialize_rejects),
