@@ -18,6 +18,12 @@
 const char *fmi_langid(const char *text, size_t len, const fmi_seg *segs,
                        size_t n);
 
+/* fmi_langid with the fmi_word_bits of every segment that has letters
+ * (bits[i] for segs[i]; others are not read), so the pipeline looks each
+ * word up once for identification and stopwords. bits may be NULL. */
+const char *fmi_langid_bits(const char *text, size_t len, const fmi_seg *segs,
+                            size_t n, const uint32_t *bits);
+
 /* Canonical static code for a caller-given language ("EN", "en-US",
  * "english" -> "en"); NULL when not recognized as any language. */
 const char *fmi_lang_canonical(const char *lang);
@@ -43,6 +49,16 @@ const char *const *fmi_negator_list(const char *lang, size_t *n);
 #define FMI_WORD_STOP 1u
 #define FMI_WORD_NEG 2u
 unsigned fmi_word_class(const char *lang, const char *w, size_t n);
+
+/* The same in two steps, so one lookup serves several languages:
+ * fmi_word_bits gives the word's stopword bits (0-15) and negator bits
+ * (16-31) per word-table language, fmi_word_lang the bit of a language
+ * (-1 when the table has none: ask fmi_word_class), and
+ * fmi_word_class_bits(li, bits) equals fmi_word_class(lang, w, n) for
+ * li = fmi_word_lang(lang) >= 0. Thread-safe. */
+uint32_t fmi_word_bits(const char *w, size_t n);
+int fmi_word_lang(const char *lang);
+unsigned fmi_word_class_bits(int li, uint32_t bits);
 
 /* Snowball stemmers, created lazily per language. One thread at a time. */
 typedef struct fmi_stemmers fmi_stemmers;

@@ -344,6 +344,26 @@ unsigned fmi_word_class(const char *lang, const char *w, size_t n) {
   return out;
 }
 
+uint32_t fmi_word_bits(const char *w, size_t n) {
+  char buf[MAX_WORD_BYTES];
+  const fmi_lw_entry *en;
+  if (n == 0 || n > MAX_WORD_BYTES) return 0;
+  if (needs_fold(w, n)) {
+    n = fold_word(w, n, buf, sizeof buf);
+    w = buf;
+  }
+  en = word_entry(w, n);
+  return (uint32_t)(en ? en->stop : 0) |
+         (uint32_t)((en ? en->neg : 0) | open_negators(w, n)) << 16;
+}
+
+int fmi_word_lang(const char *lang) { return lw_index(lang); }
+
+unsigned fmi_word_class_bits(int li, uint32_t bits) {
+  return ((bits >> li) & 1u ? FMI_WORD_STOP : 0) |
+         ((bits >> (16 + li)) & 1u ? FMI_WORD_NEG : 0);
+}
+
 const char *const *fmi_negator_list(const char *lang, size_t *n) {
   size_t i;
   *n = 0;
@@ -570,7 +590,49 @@ typedef struct scorer {
   int32_t score[FMI_LP_NLANG];
   unsigned hits[FMI_LP_NLANG];   /* word-list and letter evidence */
   unsigned letters[FMI_LP_NLANG];
+  /* Trigram scores not yet in score[] (flush_trigrams adds them): the
+   * sums of score + 128 of `pend` trigrams in 16-bit lanes, languages
+   * 0, 2, 4, 6 in acc_even and 1, 3, 5, 7 in acc_odd, language 8 in
+   * acc8. Adding a profile row is then a few word operations instead of
+   * one per language; up to 257 rows fit a lane (257 * 255 < 65536). */
+  uint64_t acc_even, acc_odd;
+  int32_t acc8;
+  unsigned pend;
 } scorer;
+
+#define SWAR_TRIGRAMS (FMI_LP_NLANG == 9)
+#define PEND_MAX 257u
+
+static void flush_trigrams(scorer *sc) {
+  int j;
+  int32_t bias = 128 * (int32_t)sc->pend;
+  if (!SWAR_TRIGRAMS || sc->pend == 0) return;
+  for (j = 0; j < 4; j++) {
+    sc->score[2 * j] +=
+        (int32_t)((sc->acc_even >> (16 * j)) & 0xFFFFu) - bias;
+    sc->score[2 * j + 1] +=
+        (int32_t)((sc->acc_odd >> (16 * j)) & 0xFFFFu) - bias;
+  }
+  sc->score[FMI_LP_NLANG - 1] += sc->acc8;
+  sc->acc_even = sc->acc_odd = 0;
+  sc->acc8 = 0;
+  sc->pend = 0;
+}
+
+static void add_profile_row(scorer *sc, int e) {
+  const int8_t *row = fmi_lp_score[e];
+  if (SWAR_TRIGRAMS) {
+    /* bytes 0-7 of the row, each + 128 (the sign bit flipped) */
+    uint64_t v = fmi_le64((const unsigned char *)row) ^ 0x8080808080808080ull;
+    sc->acc_even += v & 0x00FF00FF00FF00FFull;
+    sc->acc_odd += (v >> 8) & 0x00FF00FF00FF00FFull;
+    sc->acc8 += row[FMI_LP_NLANG - 1];
+    sc->pend++;
+  } else {
+    int l;
+    for (l = 0; l < FMI_LP_NLANG; l++) sc->score[l] += row[l];
+  }
+}
 
 static void score_letter(scorer *sc, uint32_t cp) {
   unsigned m = letter_langs(cp);
@@ -590,42 +652,39 @@ static void score_trigrams(scorer *sc, const uint32_t *cps, size_t n,
                            bool cut) {
   uint32_t a = ' ', b;
   size_t j;
-  int l;
   while (!cut && n > 0 && cps[n - 1] == '\'') n--;
   if (n == 0) return;
+  /* a run adds at most n <= MAX_WORD_CPS rows */
+  if (sc->pend > PEND_MAX - MAX_WORD_CPS) flush_trigrams(sc);
   b = cps[0];
   for (j = 1; j <= n - cut; j++) {
     uint32_t c = j < n ? cps[j] : ' ';
     uint64_t key = ((uint64_t)a << 42) | ((uint64_t)b << 21) | c;
     int e = trigram_index(key);
-    if (e >= 0)
-      for (l = sc->lo; l < sc->hi; l++) sc->score[l] += fmi_lp_score[e][l];
+    /* Every language, not just [lo, hi): those outside the candidates are
+     * never read. */
+    if (e >= 0) add_profile_row(sc, e);
     a = b;
     b = c;
   }
 }
 
-static void score_word(scorer *sc, const char *w, size_t n) {
-  char buf[MAX_WORD_BYTES];
+/* bits: the word's fmi_word_bits. */
+static void score_word(scorer *sc, const char *w, size_t n, uint32_t bits) {
   uint32_t cps[MAX_WORD_CPS];
-  size_t k, i, ncp = 0;
+  size_t i, ncp = 0;
   bool cut = false;
   int l;
+  unsigned stop = bits & 0xFFFFu, neg = bits >> 16;
 
-  k = fold_word(w, n, buf, sizeof buf);
-  if (k) {
-    const fmi_lw_entry *en = word_entry(buf, k);
-    unsigned stop = en ? en->stop : 0, neg = en ? en->neg : 0;
-    neg |= open_negators(buf, k);
-    for (l = sc->lo; stop | neg && l < sc->hi; l++) {
-      if (stop & BIT(l)) {
-        sc->score[l] += W_STOPWORD;
-        sc->hits[l]++;
-      }
-      if (neg & BIT(l)) {
-        sc->score[l] += W_NEGATOR;
-        sc->hits[l]++;
-      }
+  for (l = sc->lo; stop | neg && l < sc->hi; l++) {
+    if (stop & BIT(l)) {
+      sc->score[l] += W_STOPWORD;
+      sc->hits[l]++;
+    }
+    if (neg & BIT(l)) {
+      sc->score[l] += W_NEGATOR;
+      sc->hits[l]++;
     }
   }
 
@@ -633,15 +692,20 @@ static void score_word(scorer *sc, const char *w, size_t n) {
    * runs of letters with inner apostrophes; anything else (digits, inner
    * periods) splits the word. */
   for (i = 0; i < n;) {
-    uint32_t cp;
-    i += fmi_utf8_decode((const unsigned char *)w + i, n - i, &cp);
-    cp = lower_cp(cp);
+    uint32_t cp = (unsigned char)w[i];
+    if (cp < 0x80) { /* ASCII: lower_cp is a case fold, no letter scores */
+      i++;
+      if (cp - 'A' < 26u) cp += 32;
+    } else {
+      i += fmi_utf8_decode((const unsigned char *)w + i, n - i, &cp);
+      cp = lower_cp(cp);
+    }
     if (cp >= 0xAA || (cp >= 'a' && cp <= 'z') || (cp == '\'' && ncp > 0)) {
       if (ncp < MAX_WORD_CPS)
         cps[ncp++] = cp;
       else
         cut = true;
-      if (cp != '\'') score_letter(sc, cp);
+      if (cp >= 0xAA) score_letter(sc, cp);
     } else {
       score_trigrams(sc, cps, ncp, cut);
       ncp = 0;
@@ -671,7 +735,7 @@ static void best_two(const scorer *sc, int *best, int32_t *margin) {
 }
 
 static const char *score_script(const char *text, const fmi_seg *segs,
-                                size_t n, int script) {
+                                size_t n, const uint32_t *bits, int script) {
   scorer sc;
   size_t i, words = 0;
   int best;
@@ -703,14 +767,16 @@ static const char *score_script(const char *text, const fmi_seg *segs,
       continue;
     }
     if (!has_letters(s) || s->script != script) continue;
-    score_word(&sc, w, len);
+    score_word(&sc, w, len, bits ? bits[i] : fmi_word_bits(w, len));
     words++;
     if (words >= STOP_WORDS) {
+      flush_trigrams(&sc);
       best_two(&sc, &best, &margin);
       if (margin >= STOP_MARGIN) return fmi_lp_langs[best];
     }
   }
   if (words == 0) return "und";
+  flush_trigrams(&sc);
   best_two(&sc, &best, &margin);
   if (margin < MIN_MARGIN) return "und";
   /* Trigrams alone never decide on one word ("pizza", "taxi"). */
@@ -732,6 +798,11 @@ static const uint8_t script_bytes[FMI_SCRIPT__COUNT] = {
 
 const char *fmi_langid(const char *text, size_t len, const fmi_seg *segs,
                        size_t n) {
+  return fmi_langid_bits(text, len, segs, n, NULL);
+}
+
+const char *fmi_langid_bits(const char *text, size_t len, const fmi_seg *segs,
+                            size_t n, const uint32_t *bits) {
   size_t counts[FMI_SCRIPT__COUNT] = {0};
   size_t i, words = 0, best_other = 0;
   int s, other = FMI_SCRIPT_OTHER;
@@ -758,11 +829,11 @@ const char *fmi_langid(const char *text, size_t len, const fmi_seg *segs,
   }
   if (best_other == 0 || best_other * NONLATIN_FACTOR < counts[FMI_SCRIPT_LATIN]) {
     if (counts[FMI_SCRIPT_LATIN] == 0) return "und";
-    return score_script(text, segs, n, FMI_SCRIPT_LATIN);
+    return score_script(text, segs, n, bits, FMI_SCRIPT_LATIN);
   }
   switch (other) {
   case FMI_SCRIPT_CYRILLIC:
-    return score_script(text, segs, n, FMI_SCRIPT_CYRILLIC);
+    return score_script(text, segs, n, bits, FMI_SCRIPT_CYRILLIC);
   case FMI_SCRIPT_GREEK: return "el";
   case FMI_SCRIPT_HEBREW: return "he";
   case FMI_SCRIPT_ARABIC: return "ar";

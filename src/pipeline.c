@@ -531,6 +531,7 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
   size_t clean_len, shown_len = 0, work_len = 0, norm_len, nseg = 0, i, ntok = 0;
   size_t max_feats, sum_stem = 0;
   fmi_seg *segs = NULL;
+  uint32_t *bits = NULL; /* fmi_word_bits per segment, when identified */
   fm_token *toks;
   fm_status st;
   feat_acc fa;
@@ -602,7 +603,17 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
       an->lang = given;
       an->lang_given = 1;
     } else if (stages & FM_STAGE_LANGID) {
-      an->lang = fmi_langid(norm, norm_len, segs, nseg);
+      /* each word looked up once, for identification and stopwords */
+      bits = fmi_arena_alloc(&p->arena, (nseg ? nseg : 1) * sizeof *bits);
+      if (!bits) goto arena_fail;
+      for (i = 0; i < nseg; i++)
+        bits[i] = segs[i].kind == FM_TOKEN_WORD ||
+                          (segs[i].kind == FM_TOKEN_NUMBER &&
+                           segs[i].script != FMI_SCRIPT_OTHER)
+                      ? fmi_word_bits(norm + segs[i].start,
+                                      segs[i].end - segs[i].start)
+                      : 0;
+      an->lang = fmi_langid_bits(norm, norm_len, segs, nseg, bits);
     } else {
       an->lang = "und";
     }
@@ -613,6 +624,7 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
   if (!toks) goto arena_fail;
   {
     bool negating = false, thai = is_thai_like(an->lang);
+    const int li = fmi_word_lang(an->lang);
     size_t prev_end = 0;
     for (i = 0; i < nseg; i++) {
       const fmi_seg *sg = &segs[i];
@@ -661,7 +673,10 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
           t->stem_len = 5;
         }
       } else if (sg->kind == FM_TOKEN_WORD) {
-        unsigned wc = fmi_word_class(an->lang, w, wl);
+        unsigned wc =
+            li < 0 ? fmi_word_class(an->lang, w, wl)
+                   : fmi_word_class_bits(li, bits ? bits[i]
+                                                  : fmi_word_bits(w, wl));
         if ((stages & FM_STAGE_NEGATION) && (wc & FMI_WORD_NEG)) {
           t->flags |= FM_TOKEN_NEGATOR;
           if (negating) t->flags |= FM_TOKEN_NEGATED;

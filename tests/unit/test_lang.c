@@ -337,6 +337,109 @@ static const fmi_lw_entry *table_entry(const char *w) {
   return NULL;
 }
 
+/* The two-step lookup the pipeline uses (one probe per word for
+ * identification and stopwords) answers as fmi_word_class does, for every
+ * listed word, capitalized, with U+2019, with a suffix, too long, and for
+ * languages inside and outside the word table. */
+static void check_word_bits(const char *w) {
+  static const char *const langs[] = {"en", "de", "es", "fr", "pt", "it",
+                                      "nl", "ru", "uk", "he", "ar", "th",
+                                      "und", "sv", "el", "xx", ""};
+  char buf[160];
+  size_t i, k, n = strlen(w);
+  for (k = 0; k < 5; k++) {
+    const char *v = w;
+    size_t vn = n;
+    if (k == 1) { /* ASCII capitals */
+      for (i = 0; i < n && i < sizeof buf; i++)
+        buf[i] = w[i] >= 'a' && w[i] <= 'z' ? (char)(w[i] - 32) : w[i];
+      v = buf;
+    } else if (k == 2 && n + 3 < sizeof buf) { /* ' as U+2019 */
+      size_t o = 0;
+      for (i = 0; i < n; i++) {
+        if (w[i] == '\'') {
+          memcpy(buf + o, "\xE2\x80\x99", 3);
+          o += 3;
+        } else {
+          buf[o++] = w[i];
+        }
+      }
+      v = buf;
+      vn = o;
+    } else if (k == 3 && n + 1 < sizeof buf) {
+      memcpy(buf, w, n);
+      buf[n] = 's';
+      v = buf;
+      vn = n + 1;
+    } else if (k == 4 && n + 48 < sizeof buf) {
+      memcpy(buf, w, n);
+      memset(buf + n, 'x', 48);
+      v = buf;
+      vn = n + 48;
+    }
+    for (i = 0; i < sizeof langs / sizeof langs[0]; i++) {
+      int li = fmi_word_lang(langs[i]);
+      unsigned want = fmi_word_class(langs[i], v, vn);
+      if (li < 0) continue;
+      if (fmi_word_class_bits(li, fmi_word_bits(v, vn)) != want)
+        fail_msg("%s \"%.*s\": word bits %u, fmi_word_class %u", langs[i],
+                 (int)vn, v, fmi_word_class_bits(li, fmi_word_bits(v, vn)),
+                 want);
+    }
+  }
+}
+
+static void test_word_bits(void **state) {
+  size_t i, j, n;
+  int l;
+  (void)state;
+  for (l = 0; l < FMI_LW_NLANG; l++) {
+    const char *const *neg = fmi_negator_list(fmi_lw_langs[l], &n);
+    for (j = 0; j < n; j++) check_word_bits(neg[j]);
+    assert_int_equal(fmi_word_lang(fmi_lw_langs[l]), l);
+  }
+  for (i = 0; i < fmi_stoplist_count; i++)
+    for (j = 0; j < fmi_stoplists[i].n; j++)
+      check_word_bits(fmi_stoplists[i].words[j]);
+  check_word_bits("don't");
+  check_word_bits("isn't");
+  check_word_bits("n'importe");
+  check_word_bits("ไม่ดี");
+  check_word_bits("export");
+  check_word_bits("a");
+  assert_int_equal(fmi_word_lang("und"), -1);
+  assert_int_equal(fmi_word_lang("sv"), -1);
+  assert_int_equal(fmi_word_lang(NULL), -1);
+  assert_int_equal(fmi_word_bits("", 0), 0);
+}
+
+/* fmi_langid_bits, given each word's bits, identifies as fmi_langid. */
+static void test_langid_bits(void **state) {
+  static const char *const texts[] = {
+      "the export does not work since the last update",
+      "seit dem letzten update funktioniert der export nicht mehr",
+      "desde la última actualización la exportación no funciona",
+      "depuis la dernière mise à jour l'exportation ne fonctionne plus",
+      "экспорт не работает после последнего обновления",
+      "експорт не працює після останнього оновлення",
+      "Don’t cancel my SUBSCRIPTION, it isn't broken",
+      "pizza", "taxi taxi", "il n'y a rien"};
+  static fmi_seg segs[512];
+  uint32_t bits[512];
+  size_t i, k;
+  (void)state;
+  for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+    const char *t = texts[i];
+    size_t n = split(t, segs, 512);
+    for (k = 0; k < n; k++)
+      bits[k] = fmi_word_bits(t + segs[k].start, segs[k].end - segs[k].start);
+    assert_string_equal(fmi_langid_bits(t, strlen(t), segs, n, bits),
+                        fmi_langid(t, strlen(t), segs, n));
+    assert_string_equal(fmi_langid_bits(t, strlen(t), segs, n, NULL),
+                        fmi_langid(t, strlen(t), segs, n));
+  }
+}
+
 static void test_word_table(void **state) {
   size_t i, j, n;
   int l;
@@ -577,6 +680,8 @@ int main(void) {
       cmocka_unit_test(test_stopwords),
       cmocka_unit_test(test_stopword_lists),
       cmocka_unit_test(test_word_table),
+      cmocka_unit_test(test_word_bits),
+      cmocka_unit_test(test_langid_bits),
       cmocka_unit_test(test_negators),
       cmocka_unit_test(test_stem),
       cmocka_unit_test(test_stem_alloc_failures),
