@@ -690,7 +690,9 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
           size_t sl;
           st = fmi_stem(p->stemmers, an->lang, w, wl, &s, &sl, err);
           if (st != FM_OK) return st;
-          if (s != w) {
+          if (s != w && sl <= wl && memcmp(s, w, sl) == 0) {
+            t->stem_len = sl; /* a prefix of the word: no copy */
+          } else if (s != w) {
             char *c = fmi_arena_memdup(&p->arena, s, sl);
             if (!c) goto arena_fail;
             t->stem = c;
