@@ -66,9 +66,31 @@ size_t fmi_utf8_sanitize(const char *in, size_t n, char *out,
   while (i < n) {
     unsigned c = s[i];
     if (c < 0x80) {
-      /* ASCII run: the common case, copied byte by byte */
-      out[o++] = c ? (char)c : ' ';
-      i++;
+      /* ASCII, the common case: eight bytes at a time while none is NUL
+       * or past 0x7F, then byte by byte */
+      while (n - i >= 8) {
+        uint64_t v;
+        memcpy(&v, s + i, 8);
+        if ((v | ((v - 0x0101010101010101ull) & ~v)) &
+            0x8080808080808080ull)
+          break;
+        memcpy(out + o, &v, 8);
+        i += 8;
+        o += 8;
+      }
+      if (i == n) break;
+      c = s[i];
+      if (c < 0x80) {
+        out[o++] = c ? (char)c : ' ';
+        i++;
+        continue;
+      }
+    }
+    /* two-byte letters (Latin accents, Greek, Cyrillic, Hebrew, Arabic) */
+    if (c >= 0xC2 && c <= 0xDF && n - i >= 2 && (s[i + 1] & 0xC0u) == 0x80u) {
+      out[o++] = (char)c;
+      out[o++] = (char)s[i + 1];
+      i += 2;
       continue;
     }
     {

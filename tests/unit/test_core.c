@@ -46,6 +46,49 @@ static void test_utf8_nul_is_space(void **state) {
   sanitize("a\0b\0", 4, "a b ", 0);
 }
 
+/* The eight-byte ASCII and two-byte paths: every special byte sequence
+ * at every offset of a run of ASCII, so it falls inside, at the edge of
+ * and past a word. */
+static void test_utf8_fast_paths(void **state) {
+  static const struct {
+    const char *in, *out;
+    size_t in_len;
+    size_t repl;
+  } cases[] = {
+      {"\0", " ", 1, 0},
+      {"\xC3\xA9", "\xC3\xA9", 2, 0},         /* é */
+      {"\xD7\xA9", "\xD7\xA9", 2, 0},         /* ש */
+      {"\xC3", FFFD, 1, 1},                   /* cut lead byte */
+      {"\xC3" "A", FFFD "A", 2, 1},           /* lead, no continuation */
+      {"\xC1\xBF", FFFD FFFD, 2, 2},          /* overlong */
+      {"\x80", FFFD, 1, 1},
+      {"\x7F", "\x7F", 1, 0},
+      {"\xE2\x80\x99", "\xE2\x80\x99", 3, 0},
+      {"\xF0\x9F\x91\x8D", "\xF0\x9F\x91\x8D", 4, 0},
+  };
+  char in[64], want[64];
+  size_t c, pre, post;
+  (void)state;
+  for (c = 0; c < sizeof cases / sizeof cases[0]; c++)
+    for (pre = 0; pre <= 17; pre++)
+      for (post = 0; post <= 17; post += 1) {
+        size_t n = 0, w = 0, ol = strlen(cases[c].out);
+        memset(in, 'a', pre);
+        memset(want, 'a', pre);
+        n = w = pre;
+        memcpy(in + n, cases[c].in, cases[c].in_len);
+        n += cases[c].in_len;
+        memcpy(want + w, cases[c].out, ol);
+        w += ol;
+        memset(in + n, 'b', post);
+        memset(want + w, 'b', post);
+        n += post;
+        w += post;
+        want[w] = 0;
+        sanitize(in, n, want, cases[c].repl);
+      }
+}
+
 static void test_arena_cap(void **state) {
   fmi_arena a;
   void *p;
@@ -132,6 +175,7 @@ int main(void) {
     cmocka_unit_test(test_utf8_valid_passes),
     cmocka_unit_test(test_utf8_invalid),
     cmocka_unit_test(test_utf8_nul_is_space),
+    cmocka_unit_test(test_utf8_fast_paths),
     cmocka_unit_test(test_arena_cap),
     cmocka_unit_test(test_arena_grows_and_keeps),
     cmocka_unit_test(test_buf),
