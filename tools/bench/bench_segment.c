@@ -2,8 +2,11 @@
  * bench_segment.c -- throughput of normalization and word segmentation
  * against ICU's word break iterator alone, per language, on the same bytes.
  *
- *   bench_segment [DATASETS_DIR]
+ *   bench_segment [--pipeline] [--lang xx] [DATASETS_DIR]
  *
+ * --pipeline times the whole pipeline only (for profiling it alone);
+ * --lang xx runs one language (en, he, ar, th) only; --passes N makes each
+ * measurement exactly N passes over the texts (for perf stat's counts).
  * DATASETS_DIR defaults to ../shared/datasets next to the source tree.
  * Each text (one CSV "text" field) is one document, as in tagging: the ICU
  * baseline converts it to UTF-16 and walks every boundary; ours normalizes
@@ -218,6 +221,10 @@ static void run_one(state *st, int mode, const corpus *c, size_t i) {
   }
 }
 
+static bool pipeline_only;
+static const char *only_lang;
+static long fixed_passes;
+
 /* MB/s of one timed pass of at least 0.2 s. */
 static double measure(state *st, int mode, const corpus *c) {
   double t0 = now(), t;
@@ -226,16 +233,27 @@ static double measure(state *st, int mode, const corpus *c) {
     for (i = 0; i < c->n; i++) run_one(st, mode, c, i);
     bytes += c->len;
     t = now() - t0;
-  } while (t < 0.2);
+  } while (fixed_passes ? bytes < (size_t)fixed_passes * c->len : t < 0.2);
   return (double)bytes / t / 1e6;
 }
+
 
 static void bench(state *st, const char *lang, const corpus *c) {
   double r[M__COUNT];
   fm_error err;
   size_t i;
   int m, pass;
-  if (c->n == 0) return;
+  if (c->n == 0 || (only_lang && strcmp(only_lang, lang) != 0)) return;
+  if (pipeline_only) {
+    double best = 0;
+    for (pass = 0; pass < (fixed_passes ? 1 : 5); pass++) {
+      double v = measure(st, M_PIPE, c);
+      if (v > best) best = v;
+    }
+    printf("%-4s %7.2f MB %7zu texts | whole pipeline %9.1f\n", lang,
+           (double)c->len / 1e6, c->n, best);
+    return;
+  }
   /* Normalized copies for the segment-only mode. */
   st->normed = xrealloc(NULL, c->n * sizeof *st->normed);
   st->normed_len = xrealloc(NULL, c->n * sizeof *st->normed_len);
@@ -266,14 +284,24 @@ static void bench(state *st, const char *lang, const corpus *c) {
 }
 
 int main(int argc, char **argv) {
-  const char *dir = argc > 1 ? argv[1] : FM_SOURCE_DIR "/../shared/datasets";
+  const char *dir = FM_SOURCE_DIR "/../shared/datasets";
   corpus en = {0}, he = {0}, th = {0}, ar = {0};
   state st = {0};
   UErrorCode e = U_ZERO_ERROR;
   fm_error err;
   size_t i, k;
-  int m;
+  int m, a;
 
+  for (a = 1; a < argc; a++) {
+    if (!strcmp(argv[a], "--pipeline"))
+      pipeline_only = true;
+    else if (!strcmp(argv[a], "--passes") && a + 1 < argc)
+      fixed_passes = atol(argv[++a]);
+    else if (!strcmp(argv[a], "--lang") && a + 1 < argc)
+      only_lang = argv[++a];
+    else
+      dir = argv[a];
+  }
   load_csv(&en, dir, "banking77/train.csv");
   load_csv(&en, dir, "sms_spam/test.csv");
   load_csv(&he, dir, "hebrew_sentiment/train.csv");
