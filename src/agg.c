@@ -324,6 +324,7 @@ void fm_agg_free(fm_agg *a) {
   fmi_free(a->t_ppm);
   fmi_free(a->t_review);
   fmi_free(a->grams);
+  fmi_free(a->grams_tmp);
   fmi_free(a->t_cls);
   fmi_buf_free(&a->scratch);
   fmi_free(a);
@@ -992,6 +993,27 @@ static void sort_grams(fmi_agg_gram *g, size_t n) {
   }
 }
 
+/* Sorts in[0..n) by gram_less into out: scattered by the top byte of the
+ * hash (one pass, no comparisons), then each bucket -- a gram or two for
+ * an item of a few hundred -- sorted on its own. */
+static void radix_sort_grams(fmi_agg_gram *out, const fmi_agg_gram *in,
+                             size_t n) {
+  size_t start[257], at[256], i, b;
+  if (n <= 32) {
+    memcpy(out, in, n * sizeof *in);
+    sort_grams(out, n);
+    return;
+  }
+  memset(start, 0, sizeof start);
+  for (i = 0; i < n; i++) start[(in[i].hash >> 56) + 1]++;
+  for (b = 0; b < 256; b++) start[b + 1] += start[b];
+  memcpy(at, start, sizeof at);
+  for (i = 0; i < n; i++) out[at[in[i].hash >> 56]++] = in[i];
+  for (b = 0; b < 256; b++)
+    if (start[b + 1] - start[b] > 1)
+      sort_grams(out + start[b], start[b + 1] - start[b]);
+}
+
 static uint32_t account_hash32(const char *s, size_t n) {
   uint64_t h = fmi_hash64(s, n);
   return (uint32_t)(h ^ (h >> 32));
@@ -1063,6 +1085,7 @@ static inline const void *phrase_line(const fm_agg *a, const fmi_agg_gram *gr,
  * previous one: the key of "a b c" is the key of "a b", a blank and "c". */
 static bool find_grams(const fm_token *toks, size_t n_tok,
                        fmi_agg_gram **grams, size_t *cap_grams,
+                       fmi_agg_gram **tmp, size_t *cap_tmp,
                        unsigned char **cls_buf, size_t *cap_cls,
                        size_t *n_out) {
   size_t i, n_grams = 0;
@@ -1087,16 +1110,17 @@ static bool find_grams(const fm_token *toks, size_t n_tok,
       len += sl;
       for (k = 0; k < n; k++) c3[k] = cls[i + k];
       if (!gram_ok(c3, n)) continue;
-      if (n_grams == *cap_grams &&
-          !grow((void **)grams, cap_grams, n_grams + 1, sizeof **grams))
+      if (n_grams == *cap_tmp &&
+          !grow((void **)tmp, cap_tmp, n_grams + 1, sizeof **tmp))
         return false;
-      (*grams)[n_grams].hash = fmi_hash64_inline(key, len);
-      (*grams)[n_grams].start = (uint32_t)i;
-      (*grams)[n_grams].n = (uint32_t)n;
+      (*tmp)[n_grams].hash = fmi_hash64_inline(key, len);
+      (*tmp)[n_grams].start = (uint32_t)i;
+      (*tmp)[n_grams].n = (uint32_t)n;
       n_grams++;
     }
   }
-  sort_grams(*grams, n_grams);
+  if (!grow((void **)grams, cap_grams, n_grams, sizeof **grams)) return false;
+  radix_sort_grams(*grams, *tmp, n_grams);
   *n_out = n_grams;
   return true;
 }
@@ -1104,6 +1128,7 @@ static bool find_grams(const fm_token *toks, size_t n_tok,
 void fmi_agg_grams_free(fmi_agg_grams *g) {
   if (!g) return;
   fmi_free(g->grams);
+  fmi_free(g->tmp);
   fmi_free(g->cls);
   memset(g, 0, sizeof *g);
 }
@@ -1121,14 +1146,15 @@ static fm_status add_phrases(fm_agg *a, const fm_token *toks, size_t n_tok,
   uint32_t acc = 0;
   if (account_len) acc = account_hash32(account, account_len);
   if (!shared) {
-    if (!find_grams(toks, n_tok, &a->grams, &a->cap_grams, &a->t_cls,
-                    &a->cap_cls, &n_grams))
+    if (!find_grams(toks, n_tok, &a->grams, &a->cap_grams, &a->grams_tmp,
+                    &a->cap_grams_tmp, &a->t_cls, &a->cap_cls, &n_grams))
       goto nomem;
     grams = a->grams;
   } else {
     if (!shared->ready) {
       if (!find_grams(toks, n_tok, &shared->grams, &shared->cap_grams,
-                      &shared->cls, &shared->cap_cls, &shared->n_grams))
+                      &shared->tmp, &shared->cap_tmp, &shared->cls,
+                      &shared->cap_cls, &shared->n_grams))
         goto nomem;
       shared->ready = 1;
     }

@@ -200,6 +200,8 @@ struct fm_agg {
   unsigned char *t_review;
   struct fmi_agg_gram *grams;
   size_t cap_grams;
+  struct fmi_agg_gram *grams_tmp; /* the grams before sorting */
+  size_t cap_grams_tmp;
   unsigned char *t_cls;   /* token classes of the item being added */
   size_t cap_cls;
   fmi_buf scratch;
@@ -248,6 +250,8 @@ fm_status fmi_agg_phrase_surface_min(fmi_agg_phrase *p, const char *s,
 typedef struct fmi_agg_grams {
   struct fmi_agg_gram *grams;
   size_t n_grams, cap_grams;
+  struct fmi_agg_gram *tmp;
+  size_t cap_tmp;
   unsigned char *cls;
   size_t cap_cls;
   int ready;
