@@ -24,6 +24,20 @@ const char *fmi_langid(const char *text, size_t len, const fmi_seg *segs,
 const char *fmi_langid_bits(const char *text, size_t len, const fmi_seg *segs,
                             size_t n, const uint32_t *bits);
 
+/* A per-tagger cache of words: their fmi_word_bits and what they add to
+ * identification. One thread at a time. Errors: FM_ENOMEM. */
+typedef struct fmi_words fmi_words;
+fm_status fmi_words_new(fmi_words **out, fm_error *err);
+void fmi_words_free(fmi_words *c);
+
+/* fmi_word_bits through the cache c (NULL: uncached). */
+uint32_t fmi_words_bits(fmi_words *c, const char *w, size_t n);
+
+/* fmi_langid_bits through the cache c (NULL: uncached); the same answer. */
+const char *fmi_langid_cached(const char *text, size_t len,
+                              const fmi_seg *segs, size_t n,
+                              const uint32_t *bits, fmi_words *c);
+
 /* Canonical static code for a caller-given language ("EN", "en-US",
  * "english" -> "en"); NULL when not recognized as any language. */
 const char *fmi_lang_canonical(const char *lang);

@@ -669,24 +669,12 @@ static void score_trigrams(scorer *sc, const uint32_t *cps, size_t n,
   }
 }
 
-/* bits: the word's fmi_word_bits. */
-static void score_word(scorer *sc, const char *w, size_t n, uint32_t bits) {
+/* Trigrams (and letters) of one word; returns whether it has a letter
+ * letter_langs knows. */
+static bool word_trigrams(scorer *sc, const char *w, size_t n) {
   uint32_t cps[MAX_WORD_CPS];
   size_t i, ncp = 0;
-  bool cut = false;
-  int l;
-  unsigned stop = bits & 0xFFFFu, neg = bits >> 16;
-
-  for (l = sc->lo; stop | neg && l < sc->hi; l++) {
-    if (stop & BIT(l)) {
-      sc->score[l] += W_STOPWORD;
-      sc->hits[l]++;
-    }
-    if (neg & BIT(l)) {
-      sc->score[l] += W_NEGATOR;
-      sc->hits[l]++;
-    }
-  }
+  bool cut = false, letters = false;
 
   /* Trigrams of " word ", as tools/langid/gen_profiles.py counts them:
    * runs of letters with inner apostrophes; anything else (digits, inner
@@ -705,7 +693,10 @@ static void score_word(scorer *sc, const char *w, size_t n, uint32_t bits) {
         cps[ncp++] = cp;
       else
         cut = true;
-      if (cp >= 0xAA) score_letter(sc, cp);
+      if (cp >= 0xAA) {
+        letters |= letter_langs(cp) != 0;
+        score_letter(sc, cp);
+      }
     } else {
       score_trigrams(sc, cps, ncp, cut);
       ncp = 0;
@@ -713,6 +704,139 @@ static void score_word(scorer *sc, const char *w, size_t n, uint32_t bits) {
     }
   }
   score_trigrams(sc, cps, ncp, cut);
+  return letters;
+}
+
+/* ---- per-tagger word cache ---------------------------------------------
+ * Feedback repeats its words (Zipf), so each word's table bits and the sum
+ * of its trigram rows are kept: a hit costs a hash and three compares
+ * instead of a table probe per word and per trigram. Two-way, the more
+ * recent of a pair first. Words of 1..WC_WORD bytes; longer ones bypass
+ * it. */
+#define WC_BITS 12
+#define WC_WORD 24
+#define WC_TRI 1u     /* the trigram sums are filled */
+#define WC_LETTERS 2u /* has letters letter_langs knows: scored each time
+                         (their count per text is capped) */
+
+typedef struct wc_entry {
+  uint64_t key[3];            /* the word's bytes, zero-padded */
+  uint64_t acc_even, acc_odd; /* its trigram rows, as in scorer */
+  int32_t acc8;
+  uint32_t bits; /* fmi_word_bits */
+  uint16_t pend; /* rows in the sums */
+  uint8_t len;   /* 0: empty */
+  uint8_t flags;
+} wc_entry;
+
+struct fmi_words {
+  wc_entry e[1u << WC_BITS];
+};
+
+fm_status fmi_words_new(fmi_words **out, fm_error *err) {
+  *out = fmi_calloc(1, sizeof **out);
+  if (!*out) return fmi_fail(err, FM_ENOMEM, "out of memory for the word cache");
+  return FM_OK;
+}
+
+void fmi_words_free(fmi_words *c) { fmi_free(c); }
+
+/* The entry of w (1 <= n <= WC_WORD), made on a miss with its bits; valid
+ * until the next call. */
+/* The m (1..8) bytes at p as a little-endian number, zero-padded, read
+ * in at most three loads (XXH3's trick for short inputs). */
+static uint64_t wc_tail(const unsigned char *p, size_t m) {
+  if (m >= 4) {
+    uint64_t a = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+                 (uint64_t)p[3] << 24;
+    const unsigned char *q = p + m - 4;
+    uint64_t b = (uint64_t)q[0] | (uint64_t)q[1] << 8 | (uint64_t)q[2] << 16 |
+                 (uint64_t)q[3] << 24;
+    return a | b << (8 * (m - 4));
+  }
+  return (uint64_t)p[0] | (uint64_t)p[m >> 1] << (8 * (m >> 1)) |
+         (uint64_t)p[m - 1] << (8 * (m - 1));
+}
+
+static wc_entry *wc_find(fmi_words *c, const char *w, size_t n) {
+  const unsigned char *u = (const unsigned char *)w;
+  uint64_t k[3], h;
+  wc_entry *e;
+  k[0] = n >= 8 ? fmi_le64(u) : wc_tail(u, n);
+  k[1] = n <= 8 ? 0 : n >= 16 ? fmi_le64(u + 8) : wc_tail(u + 8, n - 8);
+  k[2] = n <= 16 ? 0 : wc_tail(u + 16, n - 16);
+  h = (k[0] * 0x9E3779B97F4A7C15ull) ^ (k[1] * 0xC2B2AE3D27D4EB4Full) ^
+      (k[2] * 0x165667B19E3779F9ull) ^ n;
+  h *= 0xFF51AFD7ED558CCDull;
+  e = &c->e[(h >> (64 - WC_BITS)) & ~(uint64_t)1];
+  if (e->len == n && e->key[0] == k[0] && e->key[1] == k[1] &&
+      e->key[2] == k[2])
+    return e;
+  if (e[1].len == n && e[1].key[0] == k[0] && e[1].key[1] == k[1] &&
+      e[1].key[2] == k[2]) {
+    wc_entry t = e[0];
+    e[0] = e[1];
+    e[1] = t;
+    return e;
+  }
+  e[1] = e[0];
+  memset(e, 0, sizeof *e);
+  memcpy(e->key, k, sizeof k);
+  e->len = (uint8_t)n;
+  e->bits = fmi_word_bits(w, n);
+  return e;
+}
+
+uint32_t fmi_words_bits(fmi_words *c, const char *w, size_t n) {
+  if (!c || n == 0 || n > WC_WORD) return fmi_word_bits(w, n);
+  return wc_find(c, w, n)->bits;
+}
+
+/* bits: the word's fmi_word_bits. */
+static void score_word(scorer *sc, fmi_words *c, const char *w, size_t n,
+                       uint32_t bits) {
+  int l;
+  unsigned stop = bits & 0xFFFFu, neg = bits >> 16;
+
+  for (l = sc->lo; stop | neg && l < sc->hi; l++) {
+    if (stop & BIT(l)) {
+      sc->score[l] += W_STOPWORD;
+      sc->hits[l]++;
+    }
+    if (neg & BIT(l)) {
+      sc->score[l] += W_NEGATOR;
+      sc->hits[l]++;
+    }
+  }
+  if (SWAR_TRIGRAMS && c && n > 0 && n <= WC_WORD) {
+    wc_entry *e = wc_find(c, w, n);
+    if (!(e->flags & WC_TRI)) {
+      scorer t; /* no candidates: only the sums */
+      memset(&t, 0, sizeof t);
+      if (word_trigrams(&t, w, n)) e->flags |= WC_LETTERS;
+      e->acc_even = t.acc_even;
+      e->acc_odd = t.acc_odd;
+      e->acc8 = t.acc8;
+      e->pend = (uint16_t)t.pend;
+      e->flags |= WC_TRI;
+    }
+    if (sc->pend + e->pend > PEND_MAX) flush_trigrams(sc);
+    sc->acc_even += e->acc_even;
+    sc->acc_odd += e->acc_odd;
+    sc->acc8 += e->acc8;
+    sc->pend += e->pend;
+    if (e->flags & WC_LETTERS) { /* in order, as word_trigrams scores them */
+      size_t i;
+      for (i = 0; i < n;) {
+        uint32_t cp;
+        i += fmi_utf8_decode((const unsigned char *)w + i, n - i, &cp);
+        cp = lower_cp(cp);
+        if (cp >= 0xAA) score_letter(sc, cp);
+      }
+    }
+    return;
+  }
+  word_trigrams(sc, w, n);
 }
 
 /* A word, or a "number" with letters in it: ICU gives every word of a
@@ -735,7 +859,8 @@ static void best_two(const scorer *sc, int *best, int32_t *margin) {
 }
 
 static const char *score_script(const char *text, const fmi_seg *segs,
-                                size_t n, const uint32_t *bits, int script) {
+                                size_t n, const uint32_t *bits,
+                                fmi_words *c, int script) {
   scorer sc;
   size_t i, words = 0;
   int best;
@@ -767,7 +892,7 @@ static const char *score_script(const char *text, const fmi_seg *segs,
       continue;
     }
     if (!has_letters(s) || s->script != script) continue;
-    score_word(&sc, w, len, bits ? bits[i] : fmi_word_bits(w, len));
+    score_word(&sc, c, w, len, bits ? bits[i] : fmi_words_bits(c, w, len));
     words++;
     if (words >= STOP_WORDS) {
       flush_trigrams(&sc);
@@ -803,6 +928,12 @@ const char *fmi_langid(const char *text, size_t len, const fmi_seg *segs,
 
 const char *fmi_langid_bits(const char *text, size_t len, const fmi_seg *segs,
                             size_t n, const uint32_t *bits) {
+  return fmi_langid_cached(text, len, segs, n, bits, NULL);
+}
+
+const char *fmi_langid_cached(const char *text, size_t len,
+                              const fmi_seg *segs, size_t n,
+                              const uint32_t *bits, fmi_words *c) {
   size_t counts[FMI_SCRIPT__COUNT] = {0};
   size_t i, words = 0, best_other = 0;
   int s, other = FMI_SCRIPT_OTHER;
@@ -829,11 +960,11 @@ const char *fmi_langid_bits(const char *text, size_t len, const fmi_seg *segs,
   }
   if (best_other == 0 || best_other * NONLATIN_FACTOR < counts[FMI_SCRIPT_LATIN]) {
     if (counts[FMI_SCRIPT_LATIN] == 0) return "und";
-    return score_script(text, segs, n, bits, FMI_SCRIPT_LATIN);
+    return score_script(text, segs, n, bits, c, FMI_SCRIPT_LATIN);
   }
   switch (other) {
   case FMI_SCRIPT_CYRILLIC:
-    return score_script(text, segs, n, bits, FMI_SCRIPT_CYRILLIC);
+    return score_script(text, segs, n, bits, c, FMI_SCRIPT_CYRILLIC);
   case FMI_SCRIPT_GREEK: return "el";
   case FMI_SCRIPT_HEBREW: return "he";
   case FMI_SCRIPT_ARABIC: return "ar";

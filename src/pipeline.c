@@ -75,6 +75,8 @@ fm_status fmi_pipeline_init(fmi_pipeline *p, const fm_pipeline_opts *opts,
   if (st != FM_OK) goto fail;
   st = fmi_stemmers_new(&p->stemmers, err);
   if (st != FM_OK) goto fail;
+  st = fmi_words_new(&p->words, err);
+  if (st != FM_OK) goto fail;
   return FM_OK;
 fail:
   fmi_pipeline_destroy(p);
@@ -86,6 +88,7 @@ void fmi_pipeline_destroy(fmi_pipeline *p) {
   fmi_normalizer_free(p->normalizer);
   fmi_segmenter_free(p->segmenter);
   fmi_stemmers_free(p->stemmers);
+  fmi_words_free(p->words);
   fmi_arena_free(&p->arena);
   fmi_free(p->ft);
   memset(p, 0, sizeof *p);
@@ -610,10 +613,11 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
         bits[i] = segs[i].kind == FM_TOKEN_WORD ||
                           (segs[i].kind == FM_TOKEN_NUMBER &&
                            segs[i].script != FMI_SCRIPT_OTHER)
-                      ? fmi_word_bits(norm + segs[i].start,
-                                      segs[i].end - segs[i].start)
+                      ? fmi_words_bits(p->words, norm + segs[i].start,
+                                       segs[i].end - segs[i].start)
                       : 0;
-      an->lang = fmi_langid_bits(norm, norm_len, segs, nseg, bits);
+      an->lang =
+          fmi_langid_cached(norm, norm_len, segs, nseg, bits, p->words);
     } else {
       an->lang = "und";
     }
@@ -675,8 +679,8 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
       } else if (sg->kind == FM_TOKEN_WORD) {
         unsigned wc =
             li < 0 ? fmi_word_class(an->lang, w, wl)
-                   : fmi_word_class_bits(li, bits ? bits[i]
-                                                  : fmi_word_bits(w, wl));
+                   : fmi_word_class_bits(
+                         li, bits ? bits[i] : fmi_words_bits(p->words, w, wl));
         if ((stages & FM_STAGE_NEGATION) && (wc & FMI_WORD_NEG)) {
           t->flags |= FM_TOKEN_NEGATOR;
           if (negating) t->flags |= FM_TOKEN_NEGATED;

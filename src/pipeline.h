@@ -18,6 +18,7 @@ typedef struct fmi_pipeline {
   fmi_normalizer *normalizer;
   fmi_segmenter *segmenter;
   fmi_stemmers *stemmers;
+  fmi_words *words;          /* word cache for stopwords and langid */
   /* Feature counting table, reused across documents: a slot is in use
    * when its stamp is the current document's, so nothing is cleared
    * between documents. */

@@ -440,6 +440,56 @@ static void test_langid_bits(void **state) {
   }
 }
 
+/* Through the per-tagger word cache: the same bits and languages, on a
+ * first and a second sight of each word, for words with letters whose
+ * count is capped per text (ä, ñ, ê, і, ы), over 24 bytes (not cached),
+ * and after thousands of other words have gone through the cache. */
+static void test_langid_word_cache(void **state) {
+  static const char *const texts[] = {
+      "the export does not work since the last update",
+      "seit dem letzten update funktioniert der export nicht mehr",
+      "ä ö ü ä ö ü ä ö ü größe äußerst übermäßig ärgerlich",
+      "ñ ñ ñ ñ ñ señor año mañana pequeño",
+      "depuis la dernière mise à jour l'exportation ne fonctionne plus",
+      "être même fenêtre tête forêt",
+      "экспорт не работает после последнего обновления ы ы ы ы ы",
+      "експорт не працює після останнього оновлення і і і і ї є",
+      "internationalizationsmanagementsystem supercalifragilisticexpialidocious",
+      "Don’t cancel my SUBSCRIPTION, it isn't broken",
+      "pizza", "taxi taxi", "il n'y a rien", "a'b'c'd'e'f'g'h'i'j'k'l"};
+  static fmi_seg segs[512];
+  uint32_t bits[512], cbits[512];
+  fmi_words *c;
+  fm_error err;
+  size_t i, k, round;
+  char w[32];
+  (void)state;
+  assert_int_equal(fmi_words_new(&c, &err), FM_OK);
+  for (round = 0; round < 3; round++) {
+    for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+      const char *t = texts[i];
+      size_t n = split(t, segs, 512);
+      for (k = 0; k < n; k++) {
+        const char *sw = t + segs[k].start;
+        size_t sl = segs[k].end - segs[k].start;
+        bits[k] = fmi_word_bits(sw, sl);
+        cbits[k] = fmi_words_bits(c, sw, sl);
+        assert_int_equal(cbits[k], bits[k]);
+      }
+      assert_string_equal(fmi_langid_cached(t, strlen(t), segs, n, cbits, c),
+                          fmi_langid(t, strlen(t), segs, n));
+      assert_string_equal(fmi_langid_cached(t, strlen(t), segs, n, NULL, c),
+                          fmi_langid(t, strlen(t), segs, n));
+    }
+    for (k = 0; k < 10000; k++) { /* evict */
+      size_t wl = (size_t)snprintf(w, sizeof w, "w%zux", k * 7919);
+      assert_int_equal(fmi_words_bits(c, w, wl), fmi_word_bits(w, wl));
+    }
+  }
+  fmi_words_free(c);
+  fmi_words_free(NULL);
+}
+
 static void test_word_table(void **state) {
   size_t i, j, n;
   int l;
@@ -682,6 +732,7 @@ int main(void) {
       cmocka_unit_test(test_word_table),
       cmocka_unit_test(test_word_bits),
       cmocka_unit_test(test_langid_bits),
+      cmocka_unit_test(test_langid_word_cache),
       cmocka_unit_test(test_negators),
       cmocka_unit_test(test_stem),
       cmocka_unit_test(test_stem_alloc_failures),
