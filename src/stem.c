@@ -46,8 +46,8 @@ static const stem_algo algos[] = {
  * the words of a vocabulary that share a slot kept evicting each other,
  * 7% misses on a 300-word one. Words longer than CACHE_WORD bytes bypass
  * it. */
-#define CACHE_SLOTS 8192 /* power of two: 2^CACHE_BITS */
-#define CACHE_BITS 13
+#define CACHE_SLOTS 16384 /* power of two: 2^CACHE_BITS */
+#define CACHE_BITS 14
 #define CACHE_WORD 24
 
 typedef struct cache_slot {
