@@ -86,6 +86,32 @@ size_t fmi_utf8_sanitize(const char *in, size_t n, char *out,
         continue;
       }
     }
+    /* eight bytes of two-byte letters (Greek, Cyrillic, Hebrew, Arabic)
+     * and ASCII at a time, while they hold no NUL and no other sequence
+     * and every sequence ends inside them */
+    while (n - i >= 8) {
+      uint64_t v = fmi_le64(s + i), lead, cont;
+      const uint64_t H = 0x8080808080808080ull;
+      cont = v & ~(v << 1) & H;            /* 10xxxxxx */
+      lead = v & (v << 1) & ~(v << 2) & H; /* 110xxxxx */
+      if ((v & (v << 1) & (v << 2) & H) || /* 111xxxxx */
+          ((v - 0x0101010101010101ull) & ~v & H) || /* a NUL */
+          (lead << 8) != cont || (lead >> 56) ||
+          /* C0 and C1 (overlong): 1100000x */
+          (((v & 0x1E1E1E1E1E1E1E1Eull) + 0x7F7F7F7F7F7F7F7Full) & lead) !=
+              lead)
+        break;
+      memcpy(out + o, s + i, 8);
+      i += 8;
+      o += 8;
+    }
+    if (i == n) break;
+    c = s[i];
+    if (c < 0x80) {
+      out[o++] = c ? (char)c : ' ';
+      i++;
+      continue;
+    }
     /* two-byte letters (Latin accents, Greek, Cyrillic, Hebrew, Arabic) */
     if (c >= 0xC2 && c <= 0xDF && n - i >= 2 && (s[i + 1] & 0xC0u) == 0x80u) {
       out[o++] = (char)c;

@@ -46,9 +46,10 @@ static void test_utf8_nul_is_space(void **state) {
   sanitize("a\0b\0", 4, "a b ", 0);
 }
 
-/* The eight-byte ASCII and two-byte paths: every special byte sequence
- * at every offset of a run of ASCII, so it falls inside, at the edge of
- * and past a word. */
+/* The eight-byte paths (ASCII; ASCII and two-byte letters) and the
+ * two-byte one: every special byte sequence at every offset of a run of
+ * ASCII, of Hebrew, and of both, so it falls inside, at the edge of and
+ * past an eight-byte block. */
 static void test_utf8_fast_paths(void **state) {
   static const struct {
     const char *in, *out;
@@ -61,32 +62,46 @@ static void test_utf8_fast_paths(void **state) {
       {"\xC3", FFFD, 1, 1},                   /* cut lead byte */
       {"\xC3" "A", FFFD "A", 2, 1},           /* lead, no continuation */
       {"\xC1\xBF", FFFD FFFD, 2, 2},          /* overlong */
+      {"\xC0\x80", FFFD FFFD, 2, 2},          /* overlong NUL */
+      {"\xDF\xBF", "\xDF\xBF", 2, 0},         /* U+07FF */
+      {"\xD7\xD7", FFFD FFFD, 2, 2},          /* two leads */
       {"\x80", FFFD, 1, 1},
+      {"\xBF\xBF", FFFD FFFD, 2, 2},
       {"\x7F", "\x7F", 1, 0},
       {"\xE2\x80\x99", "\xE2\x80\x99", 3, 0},
+      {"\xE2\x80", FFFD, 2, 1},
       {"\xF0\x9F\x91\x8D", "\xF0\x9F\x91\x8D", 4, 0},
+      {"\xFF", FFFD, 1, 1},
   };
-  char in[64], want[64];
-  size_t c, pre, post;
+  static const char *const fill[] = {"a", "\xD7\xA9", "\xD7\xA9 "};
+  char in[128], want[128];
+  size_t c, f, pre, post, k;
   (void)state;
-  for (c = 0; c < sizeof cases / sizeof cases[0]; c++)
-    for (pre = 0; pre <= 17; pre++)
-      for (post = 0; post <= 17; post += 1) {
-        size_t n = 0, w = 0, ol = strlen(cases[c].out);
-        memset(in, 'a', pre);
-        memset(want, 'a', pre);
-        n = w = pre;
-        memcpy(in + n, cases[c].in, cases[c].in_len);
-        n += cases[c].in_len;
-        memcpy(want + w, cases[c].out, ol);
-        w += ol;
-        memset(in + n, 'b', post);
-        memset(want + w, 'b', post);
-        n += post;
-        w += post;
-        want[w] = 0;
-        sanitize(in, n, want, cases[c].repl);
-      }
+  for (f = 0; f < sizeof fill / sizeof fill[0]; f++)
+    for (c = 0; c < sizeof cases / sizeof cases[0]; c++)
+      for (pre = 0; pre <= 17; pre++)
+        for (post = 0; post <= 17; post++) {
+          size_t n = 0, w = 0, fl = strlen(fill[f]),
+                 ol = strlen(cases[c].out);
+          for (k = 0; k < pre; k++) {
+            memcpy(in + n, fill[f], fl);
+            memcpy(want + w, fill[f], fl);
+            n += fl;
+            w += fl;
+          }
+          memcpy(in + n, cases[c].in, cases[c].in_len);
+          n += cases[c].in_len;
+          memcpy(want + w, cases[c].out, ol);
+          w += ol;
+          for (k = 0; k < post; k++) {
+            memcpy(in + n, fill[f], fl);
+            memcpy(want + w, fill[f], fl);
+            n += fl;
+            w += fl;
+          }
+          want[w] = 0;
+          sanitize(in, n, want, cases[c].repl);
+        }
 }
 
 static void test_arena_cap(void **state) {
