@@ -713,7 +713,7 @@ static bool word_trigrams(scorer *sc, const char *w, size_t n) {
  * instead of a table probe per word and per trigram. Two-way, the more
  * recent of a pair first. Words of 1..WC_WORD bytes; longer ones bypass
  * it. */
-#define WC_BITS 12
+#define WC_BITS 13
 #define WC_WORD 24
 #define WC_TRI 1u     /* the trigram sums are filled */
 #define WC_LETTERS 2u /* has letters letter_langs knows: scored each time
