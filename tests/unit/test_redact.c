@@ -85,6 +85,50 @@ static const char *found(fixture *f, const char *text) {
 
 #define EXPECT(text, want) assert_string_equal(found(f, text), want)
 
+/* The scan skips eight bytes at a time while none can start PII: each
+ * kind, and text without PII, after 0..17 bytes of prose (ASCII and
+ * Hebrew), so the trigger falls at every position of a block. */
+static void test_skip_blocks(void **state) {
+  fixture *f = *state;
+  static const struct {
+    const char *pii, *want;
+  } cases[] = {
+      {"dana@example.com", "email=dana@example.com"},
+      {"https://x.org/a", "url=https://x.org/a"},
+      {"www.example.com", "url=www.example.com"},
+      {"+972-54-123-4567", "phone=+972-54-123-4567"},
+      {"(415) 555-0134", "phone=(415) 555-0134"},
+      {"4111 1111 1111 1111", "card=4111 1111 1111 1111"},
+      {"GB82 WEST 1234 5698 7654 32", "iban=GB82 WEST 1234 5698 7654 32"},
+      {"192.168.1.20", "ip=192.168.1.20"},
+      {"fe80::1", "ip=fe80::1"},
+      {"no pii here at all", ""},
+      {"order 2024 costs 30", ""},
+  };
+  static const char *const prose[] = {"the quick brown fox jumps ",
+                                      "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D "
+                                      "\xD7\xA2\xD7\x95\xD7\x9C\xD7\x9D "};
+  char text[256], want[256];
+  size_t c, p, k;
+  for (p = 0; p < 2; p++)
+    for (c = 0; c < sizeof cases / sizeof cases[0]; c++)
+      for (k = 0; k <= 17; k++) {
+        size_t n = 0;
+        /* k bytes of prose, cut back to a character boundary, and a space */
+        memcpy(text, prose[p], k);
+        n = k;
+        while (n > 0 && ((unsigned char)text[n - 1] & 0xC0u) == 0xC0u) n--;
+        while (n > 0 && ((unsigned char)text[n] & 0xC0u) == 0x80u &&
+               n < k)
+          n++;
+        text[n++] = ' ';
+        snprintf(text + n, sizeof text - n, "%s and the rest of the text",
+                 cases[c].pii);
+        snprintf(want, sizeof want, "%s", cases[c].want);
+        EXPECT(text, want);
+      }
+}
+
 static void test_placeholders(void **state) {
   (void)state;
   assert_string_equal(fmi_pii_placeholder(FMI_PII_EMAIL), "<email>");
@@ -429,6 +473,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_placeholders),
       cmocka_unit_test_setup_teardown(test_exact_offsets, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_skip_blocks, setup, teardown),
       cmocka_unit_test_setup_teardown(test_emails, setup, teardown),
       cmocka_unit_test_setup_teardown(test_urls, setup, teardown),
       cmocka_unit_test_setup_teardown(test_phones, setup, teardown),
