@@ -745,7 +745,7 @@ void fmi_words_free(fmi_words *c) { fmi_free(c); }
  * until the next call. */
 /* The m (1..8) bytes at p as a little-endian number, zero-padded, read
  * in at most three loads (XXH3's trick for short inputs). */
-static uint64_t wc_tail(const unsigned char *p, size_t m) {
+static inline uint64_t wc_tail(const unsigned char *p, size_t m) {
   if (m >= 4) {
     uint64_t a = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
                  (uint64_t)p[3] << 24;
@@ -792,12 +792,10 @@ uint32_t fmi_words_bits(fmi_words *c, const char *w, size_t n) {
   return wc_find(c, w, n)->bits;
 }
 
-/* bits: the word's fmi_word_bits. */
-static void score_word(scorer *sc, fmi_words *c, const char *w, size_t n,
-                       uint32_t bits) {
+/* Adds the stopword and negator evidence of a word's bits. */
+static void score_bits(scorer *sc, uint32_t bits) {
   int l;
   unsigned stop = bits & 0xFFFFu, neg = bits >> 16;
-
   for (l = sc->lo; stop | neg && l < sc->hi; l++) {
     if (stop & BIT(l)) {
       sc->score[l] += W_STOPWORD;
@@ -808,8 +806,18 @@ static void score_word(scorer *sc, fmi_words *c, const char *w, size_t n,
       sc->hits[l]++;
     }
   }
+}
+
+/* *bitsp (NULL: none given): the word's fmi_word_bits, or
+ * FMI_WORD_BITS_UNKNOWN, then filled in. */
+static void score_word(scorer *sc, fmi_words *c, const char *w, size_t n,
+                       uint32_t *bitsp) {
+  uint32_t bits = bitsp ? *bitsp : FMI_WORD_BITS_UNKNOWN;
   if (SWAR_TRIGRAMS && c && n > 0 && n <= WC_WORD) {
     wc_entry *e = wc_find(c, w, n);
+    if (bits == FMI_WORD_BITS_UNKNOWN) bits = e->bits;
+    if (bitsp) *bitsp = bits;
+    score_bits(sc, bits);
     if (!(e->flags & WC_TRI)) {
       scorer t; /* no candidates: only the sums */
       memset(&t, 0, sizeof t);
@@ -836,6 +844,9 @@ static void score_word(scorer *sc, fmi_words *c, const char *w, size_t n,
     }
     return;
   }
+  if (bits == FMI_WORD_BITS_UNKNOWN) bits = fmi_words_bits(c, w, n);
+  if (bitsp) *bitsp = bits;
+  score_bits(sc, bits);
   word_trigrams(sc, w, n);
 }
 
@@ -859,7 +870,7 @@ static void best_two(const scorer *sc, int *best, int32_t *margin) {
 }
 
 static const char *score_script(const char *text, const fmi_seg *segs,
-                                size_t n, const uint32_t *bits,
+                                size_t n, uint32_t *bits,
                                 fmi_words *c, int script) {
   scorer sc;
   size_t i, words = 0;
@@ -892,7 +903,7 @@ static const char *score_script(const char *text, const fmi_seg *segs,
       continue;
     }
     if (!has_letters(s) || s->script != script) continue;
-    score_word(&sc, c, w, len, bits ? bits[i] : fmi_words_bits(c, w, len));
+    score_word(&sc, c, w, len, bits ? &bits[i] : NULL);
     words++;
     if (words >= STOP_WORDS) {
       flush_trigrams(&sc);
@@ -927,13 +938,13 @@ const char *fmi_langid(const char *text, size_t len, const fmi_seg *segs,
 }
 
 const char *fmi_langid_bits(const char *text, size_t len, const fmi_seg *segs,
-                            size_t n, const uint32_t *bits) {
+                            size_t n, uint32_t *bits) {
   return fmi_langid_cached(text, len, segs, n, bits, NULL);
 }
 
 const char *fmi_langid_cached(const char *text, size_t len,
                               const fmi_seg *segs, size_t n,
-                              const uint32_t *bits, fmi_words *c) {
+                              uint32_t *bits, fmi_words *c) {
   size_t counts[FMI_SCRIPT__COUNT] = {0};
   size_t i, words = 0, best_other = 0;
   int s, other = FMI_SCRIPT_OTHER;

@@ -606,18 +606,22 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
       an->lang = given;
       an->lang_given = 1;
     } else if (stages & FM_STAGE_LANGID) {
-      /* each word looked up once, for identification and stopwords */
+      /* each word looked up once, for identification and stopwords:
+       * identification fills in the words it reads, the rest after */
       bits = fmi_arena_alloc(&p->arena, (nseg ? nseg : 1) * sizeof *bits);
       if (!bits) goto arena_fail;
       for (i = 0; i < nseg; i++)
         bits[i] = segs[i].kind == FM_TOKEN_WORD ||
                           (segs[i].kind == FM_TOKEN_NUMBER &&
                            segs[i].script != FMI_SCRIPT_OTHER)
-                      ? fmi_words_bits(p->words, norm + segs[i].start,
-                                       segs[i].end - segs[i].start)
+                      ? FMI_WORD_BITS_UNKNOWN
                       : 0;
       an->lang =
           fmi_langid_cached(norm, norm_len, segs, nseg, bits, p->words);
+      for (i = 0; i < nseg; i++)
+        if (bits[i] == FMI_WORD_BITS_UNKNOWN)
+          bits[i] = fmi_words_bits(p->words, norm + segs[i].start,
+                                   segs[i].end - segs[i].start);
     } else {
       an->lang = "und";
     }

@@ -480,6 +480,18 @@ static void test_langid_word_cache(void **state) {
                           fmi_langid(t, strlen(t), segs, n));
       assert_string_equal(fmi_langid_cached(t, strlen(t), segs, n, NULL, c),
                           fmi_langid(t, strlen(t), segs, n));
+      /* unknown bits: filled in for the words read, the same answer */
+      for (k = 0; k < n; k++) cbits[k] = FMI_WORD_BITS_UNKNOWN;
+      assert_string_equal(fmi_langid_cached(t, strlen(t), segs, n, cbits, c),
+                          fmi_langid(t, strlen(t), segs, n));
+      for (k = 0; k < n; k++)
+        assert_true(cbits[k] == FMI_WORD_BITS_UNKNOWN || cbits[k] == bits[k]);
+      for (k = 0; k < n; k++) cbits[k] = FMI_WORD_BITS_UNKNOWN;
+      assert_string_equal(fmi_langid_cached(t, strlen(t), segs, n, cbits,
+                                            NULL),
+                          fmi_langid(t, strlen(t), segs, n));
+      for (k = 0; k < n; k++)
+        assert_true(cbits[k] == FMI_WORD_BITS_UNKNOWN || cbits[k] == bits[k]);
     }
     for (k = 0; k < 10000; k++) { /* evict */
       size_t wl = (size_t)snprintf(w, sizeof w, "w%zux", k * 7919);
