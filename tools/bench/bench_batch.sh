@@ -115,4 +115,8 @@ printf '  feedmine batch (new):     %7.1f s wall  %7.1f s CPU  peak RSS %4d MB  
   "$t_batch" "$c_batch" $((m_batch >> 10)) "$ratio" "$cratio" $((db >> 20)) "$summary1"
 printf '  feedmine batch (re-run):  %7.1f s wall  %7.1f s CPU  peak RSS %4d MB  (everything unchanged)\n' \
   "$t_rerun" "$c_rerun" $((m_rerun >> 10))
+# what the two reports add to the night's run (with reports minus without)
+printf '  reports alone:            %7.1f s wall  %7.1f s CPU  (batch new minus batch without reports)\n' \
+  "$(python3 -c "print('%.1f' % ($t_batch - $t_store))")" \
+  "$(python3 -c "print('%.1f' % ($c_batch - $c_store))")"
 printf '  %s\n  %s\n  %s\n' "$sum_store" "$sum_batch" "$sum_rerun"
