@@ -119,6 +119,17 @@ size_t fmi_utf8_sanitize(const char *in, size_t n, char *out,
       i += 2;
       continue;
     }
+    /* three-byte letters (Thai, CJK, Devanagari, U+2019 ...): not an
+     * overlong (E0 80-9F) nor a surrogate (ED A0-BF) */
+    if (c >= 0xE0 && c <= 0xEF && n - i >= 3 &&
+        (s[i + 1] & 0xC0u) == 0x80u && (s[i + 2] & 0xC0u) == 0x80u &&
+        (c != 0xE0 || s[i + 1] >= 0xA0) && (c != 0xED || s[i + 1] <= 0x9F)) {
+      out[o++] = (char)c;
+      out[o++] = (char)s[i + 1];
+      out[o++] = (char)s[i + 2];
+      i += 3;
+      continue;
+    }
     {
       size_t bad = 0, k = valid_len(s + i, n - i, &bad);
       if (k) {

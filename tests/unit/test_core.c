@@ -72,9 +72,18 @@ static void test_utf8_fast_paths(void **state) {
       {"\xE2\x80", FFFD, 2, 1},
       {"\xF0\x9F\x91\x8D", "\xF0\x9F\x91\x8D", 4, 0},
       {"\xFF", FFFD, 1, 1},
+      {"\xE0\xB8\x81", "\xE0\xB8\x81", 3, 0},   /* ก */
+      {"\xE0\x80\xAF", FFFD FFFD FFFD, 3, 3}, /* overlong */
+      {"\xE0\x9F\xBF", FFFD FFFD FFFD, 3, 3}, /* overlong */
+      {"\xED\x9F\xBF", "\xED\x9F\xBF", 3, 0},   /* U+D7FF */
+      {"\xED\xA0\x80", FFFD FFFD FFFD, 3, 3}, /* surrogate */
+      {"\xEF\xBF\xBF", "\xEF\xBF\xBF", 3, 0},   /* U+FFFF */
+      {"\xE0\xB8", FFFD, 2, 1},                /* cut */
+      {"\xE0\xB8" "a", FFFD "a", 3, 1},
   };
-  static const char *const fill[] = {"a", "\xD7\xA9", "\xD7\xA9 "};
-  char in[128], want[128];
+  static const char *const fill[] = {"a", "\xD7\xA9", "\xD7\xA9 ",
+                                     "\xE0\xB8\x81", "\xE0\xB8\x81 "};
+  char in[256], want[256];
   size_t c, f, pre, post, k;
   (void)state;
   for (f = 0; f < sizeof fill / sizeof fill[0]; f++)
