@@ -90,20 +90,28 @@ size_t fmi_utf8_sanitize(const char *in, size_t n, char *out,
      * and ASCII at a time, while they hold no NUL and no other sequence
      * and every sequence ends inside them */
     while (n - i >= 8) {
-      uint64_t v = fmi_le64(s + i), lead, cont;
+      uint64_t v = fmi_le64(s + i), lead, cont, last;
       const uint64_t H = 0x8080808080808080ull;
+      size_t k;
       cont = v & ~(v << 1) & H;            /* 10xxxxxx */
       lead = v & (v << 1) & ~(v << 2) & H; /* 110xxxxx */
+      /* a lead in the last byte: the block is the seven before it (else
+       * text with an odd number of bytes before its letters would never
+       * fit a block) */
+      last = lead & 0x8000000000000000ull;
+      lead ^= last;
       if ((v & (v << 1) & (v << 2) & H) || /* 111xxxxx */
           ((v - 0x0101010101010101ull) & ~v & H) || /* a NUL */
-          (lead << 8) != cont || (lead >> 56) ||
+          (lead << 8) != cont ||
           /* C0 and C1 (overlong): 1100000x */
           (((v & 0x1E1E1E1E1E1E1E1Eull) + 0x7F7F7F7F7F7F7F7Full) & lead) !=
               lead)
         break;
+      /* all eight written (out has room), the last again next time */
       memcpy(out + o, s + i, 8);
-      i += 8;
-      o += 8;
+      k = last ? 7 : 8;
+      i += k;
+      o += k;
     }
     if (i == n) break;
     c = s[i];
