@@ -394,6 +394,51 @@ static void test_bounded_memory(void **state) {
 }
 
 /* Every allocation failure returns FM_ENOMEM and leaks nothing (ASan). */
+/* The shared-grams path under allocation failures: every failure is
+ * FM_ENOMEM and leaks nothing (ASan), and the run that succeeds gives
+ * fm_agg_add's aggregate. */
+static void test_shared_alloc_failures(void **state) {
+  fm_agg_opts o = fx_opts(), o2 = fx_opts();
+  fm_agg *ref = agg_with(&o, 0, 0);
+  long k;
+  int done;
+  (void)state;
+  o2.since = FX_UNTIL - 7 * FX_DAY;
+  for (k = 0, done = 0; !done; k++) {
+    fm_agg *c = NULL, *d = NULL;
+    fmi_agg_grams shared;
+    fm_error err;
+    fm_status st;
+    size_t i;
+    memset(&shared, 0, sizeof shared);
+    fmi_fault_fail_after(k);
+    st = fm_agg_new(&o, &c, &err);
+    if (st == FM_OK) st = fm_agg_new(&o2, &d, &err);
+    for (i = 0; i < FX_N && st == FM_OK; i++) {
+      fm_agg_item it;
+      fm_agg_tag tags[4];
+      fx_toks toks;
+      fx_item_fill(i, &it, tags, &toks);
+      it.id = fx_id(i);
+      shared.ready = 0;
+      st = fmi_agg_add_shared(d, &it, &shared, &err);
+      if (st == FM_OK) st = fmi_agg_add_shared(c, &it, &shared, &err);
+    }
+    fmi_fault_fail_after(-1);
+    if (st == FM_OK) {
+      done = 1;
+      assert_same(ref, c);
+    } else {
+      assert_int_equal(st, FM_ENOMEM);
+    }
+    fmi_agg_grams_free(&shared);
+    fm_agg_free(c);
+    fm_agg_free(d);
+    assert_true(k < 100000);
+  }
+  fm_agg_free(ref);
+}
+
 static void test_alloc_failures(void **state) {
   fm_agg_opts o = fx_opts();
   fm_agg *ref = agg_with(&o, 0, 0);
@@ -916,6 +961,7 @@ int main(void) {
       cmocka_unit_test(test_period_last),
       cmocka_unit_test(test_bounded_memory),
       cmocka_unit_test(test_alloc_failures),
+      cmocka_unit_test(test_shared_alloc_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
