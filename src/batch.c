@@ -385,6 +385,12 @@ static fm_status flush(job *j) {
   fm_status st;
   size_t i;
   if (!j->n_recs) return FM_OK;
+  /* One transaction from the checks to the commit: outside one, every
+   * lookup would open and close a read transaction of its own (locks on
+   * the WAL index, a look at the WAL's header). The job holds the
+   * store's lock, so nothing can change between the checks and the
+   * writes, and the tagging in between writes nothing. */
+  if (!j->dry && (st = fm_store_begin(j->store, j->err)) != FM_OK) return st;
   for (i = 0; i < j->n_recs; i++) {
     rec *r = &j->recs[i];
     fm_store_item it = item_of(r);
@@ -395,7 +401,7 @@ static fm_status flush(job *j) {
     }
     if ((st = fm_store_check(j->store, &it, &r->state, &r->needs_tags,
                              j->err)) != FM_OK)
-      return st;
+      goto fail;
   }
   if (j->dry) {
     for (i = 0; i < j->n_recs; i++) count_state(j, j->recs[i].state);
@@ -403,8 +409,7 @@ static fm_status flush(job *j) {
     return FM_OK;
   }
   run_workers(j, tag_stripe);
-  if ((st = worker_status(j)) != FM_OK) return st;
-  if ((st = fm_store_begin(j->store, j->err)) != FM_OK) return st;
+  if ((st = worker_status(j)) != FM_OK) goto fail;
   for (i = 0; i < j->n_recs; i++) {
     rec *r = &j->recs[i];
     fm_store_item it;
