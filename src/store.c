@@ -47,7 +47,7 @@ static const char *const stmt_sql[S_COUNT] = {
     "row_hash, redacted_text, raw_text, lang_given, lang, account, segment, "
     "score, revenue, model_id, tokens) "
     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-    "?15, ?16, ?17) ON CONFLICT(source, key) DO NOTHING RETURNING id",
+    "?15, ?16, ?17) ON CONFLICT(source, key) DO NOTHING",
     /* S_UPDATE_ALL */
     "UPDATE items SET type = ?2, date = ?3, text_hash = ?4, row_hash = ?5, "
     "redacted_text = ?6, raw_text = ?7, lang_given = ?8, lang = ?9, "
@@ -866,18 +866,18 @@ static fm_status put_locked(fm_store *s, const fm_store_item *it,
     sqlite3_reset(q);
     return fmi_fail(err, st, "out of memory storing tokens");
   }
+  /* no RETURNING: SQLite would gather its row in a temporary table; an
+   * insert that took place changed one row (the items table has no
+   * triggers) and its id is the last one inserted */
   rc = sqlite3_step(q);
-  if (rc == SQLITE_ROW) {
-    int64_t id = sqlite3_column_int64(q, 0);
-    rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE) return db_fail(s, err, "adding an item");
+  sqlite3_reset(q);
+  if (rc != SQLITE_DONE) return db_fail(s, err, "adding an item");
+  if (sqlite3_changes(s->db) == 1) {
+    int64_t id = sqlite3_last_insert_rowid(s->db);
     if (state) *state = FM_ITEM_NEW;
     return tagging ? write_tags(s, id, false, it->tags, it->n_tags, err)
                    : FM_OK;
   }
-  sqlite3_reset(q);
-  if (rc != SQLITE_DONE) return db_fail(s, err, "adding an item");
   /* the key is taken: compare with what is stored */
   if ((st = lookup(s, it->source, key, &d, err)) != FM_OK) return st;
   if (!d.found)
