@@ -578,8 +578,15 @@ static fm_status hash_item(fm_store *s, const fm_store_item *it,
     fmi_put_le64(both + 8, h->row);
     h->content = fmi_hash64(both, 16);
   }
-  snprintf(h->key_hash, sizeof h->key_hash, "#%016llx",
-           (unsigned long long)h->content);
+  {
+    /* as "#%016llx", which cost more than the hashing it follows */
+    static const char hex[] = "0123456789abcdef";
+    int i;
+    h->key_hash[0] = '#';
+    for (i = 0; i < 16; i++)
+      h->key_hash[1 + i] = hex[(h->content >> (60 - 4 * i)) & 0xf];
+    h->key_hash[17] = 0;
+  }
   return FM_OK;
 }
 

@@ -173,6 +173,8 @@ static void test_content_key_without_id(void **state) {
   assert_int_equal(fm_store_cursor_next(cur, &got, &err), FM_OK);
   assert_int_equal(got->key[0], '#');
   assert_int_equal(strlen(got->key), 17);
+  /* the content hash in lowercase hex, as keys of existing stores are */
+  assert_string_equal(got->key, "#b84514d80f7bbe44");
   assert_string_equal(got->external_id, "");
   assert_string_equal(got->model_id, "");
   assert_int_equal(got->n_tags, 0);
