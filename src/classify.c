@@ -112,9 +112,11 @@ typedef float fmi_v4f __attribute__((vector_size(16)));
  * target_clones picks the body at load time through an ifunc, so only
  * where GCC and glibc provide them), two SSE ones otherwise. Every lane
  * is the same multiply then add, never fused, whatever the width: the
- * sums are the same to the bit. */
+ * sums are the same to the bit. Not under ThreadSanitizer: the ifunc
+ * resolver runs before TSan's runtime is up, and every program crashed at
+ * load. */
 #if defined(__x86_64__) && defined(__gnu_linux__) && !defined(__clang__) && \
-    defined(__has_attribute)
+    defined(__has_attribute) && !defined(__SANITIZE_THREAD__)
 #if __has_attribute(target_clones)
 #define FMI_DENSE_CLONES __attribute__((target_clones("avx2", "default")))
 #endif
