@@ -522,12 +522,37 @@ fm_status fmi_model_recalibrate(const fm_model *m, const fmi_calib *calib,
   return st;
 }
 
+/* Writes all of data to fd; false with errno set on failure. */
+static bool write_all_fd(int fd, const unsigned char *p, size_t len) {
+  while (len > 0) {
+    ssize_t w = write(fd, p, len);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    len -= (size_t)w;
+  }
+  return true;
+}
+
 fm_status fmi_write_file_atomic(const char *path, const void *data,
                                 size_t len, fm_error *err) {
   size_t n = strlen(path);
-  char *tmp = fmi_malloc(n + 16);
-  const unsigned char *p = data;
+  char *tmp;
+  struct stat sb;
   int fd;
+  /* A device or a pipe (/dev/null, a FIFO) is written as it is: a
+   * temporary renamed over it would replace the device with a file. */
+  if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) {
+    bool ok;
+    fd = open(path, O_WRONLY);
+    ok = fd >= 0 && write_all_fd(fd, data, len);
+    if (fd >= 0 && close(fd) != 0) ok = false;
+    if (!ok)
+      return fmi_fail(err, FM_EIO, "cannot write %s: %s", path,
+                      strerror(errno));
+    return FM_OK;
+  }
+  tmp = fmi_malloc(n + 16);
   if (!tmp) return fmi_fail(err, FM_ENOMEM, "out of memory");
   memcpy(tmp, path, n);
   memcpy(tmp + n, ".tmp.XXXXXX", 12);
@@ -538,13 +563,7 @@ fm_status fmi_write_file_atomic(const char *path, const void *data,
     fmi_free(tmp);
     return st;
   }
-  while (len > 0) {
-    ssize_t w = write(fd, p, len);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) goto fail;
-    p += w;
-    len -= (size_t)w;
-  }
+  if (!write_all_fd(fd, data, len)) goto fail;
   /* mkstemp makes the file 0600; a model is not secret. */
   (void)fchmod(fd, 0644);
   if (fsync(fd) != 0) goto fail;

@@ -46,8 +46,10 @@ void cli_die_err(int status, const char *what, const fm_error *err)
 /* Atomic output files: cli_temp_open creates a temporary file next to
  * `path` (its name in tmpl, PATH_MAX bytes, which the caller's signal
  * handler may unlink), cli_temp_commit flushes it to disk and renames it
- * over `path`, clearing tmpl. On failure both run `cleanup` (the
- * caller's other temporaries), print the error and exit EXIT_IO. */
+ * over `path`, clearing tmpl. When `path` is a device or a pipe
+ * (/dev/null, a FIFO) it is written directly and tmpl is left empty. On
+ * failure both run `cleanup` (the caller's other temporaries), print the
+ * error and exit EXIT_IO. */
 FILE *cli_temp_open(const char *path, char *tmpl, mode_t mode,
                     void (*cleanup)(void));
 void cli_temp_commit(FILE *f, char *tmpl, const char *path,

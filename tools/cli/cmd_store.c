@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -79,31 +80,25 @@ static int do_stats(fm_store *s, const char *path) {
   return EXIT_ALL_OK;
 }
 
+/* The export's temporary name, for cli_temp_open's error path. */
+static char tmp_export[PATH_MAX];
+
+static void remove_export_temp(void) {
+  if (tmp_export[0]) unlink(tmp_export);
+}
+
 static int do_export(fm_store *s, const char *out_path) {
   fm_error err;
   FILE *out = stdout;
-  char *tmp = NULL;
-  if (out_path) {
-    tmp = xmalloc(strlen(out_path) + 16);
-    sprintf(tmp, "%s.tmp%ld", out_path, (long)getpid());
-    out = fopen(tmp, "wb");
-    if (!out) cli_die(EXIT_IO, "cannot write %s: %s", tmp, strerror(errno));
-  }
+  if (out_path) out = cli_temp_open(out_path, tmp_export, 0644, remove_export_temp);
   if (fm_store_export(s, out, &err) != FM_OK) {
-    if (tmp) {
+    if (out_path) {
       fclose(out);
-      unlink(tmp);
+      remove_export_temp();
     }
     cli_die(EXIT_IO, "%s", err.msg);
   }
-  if (tmp) {
-    if (fclose(out) != 0 || rename(tmp, out_path) != 0) {
-      int e = errno;
-      unlink(tmp);
-      cli_die(EXIT_IO, "cannot write %s: %s", out_path, strerror(e));
-    }
-    free(tmp);
-  }
+  if (out_path) cli_temp_commit(out, tmp_export, out_path, remove_export_temp);
   return EXIT_ALL_OK;
 }
 

@@ -74,8 +74,20 @@ void cli_die_after(void (*cleanup)(void), int status, const char *fmt, ...) {
 FILE *cli_temp_open(const char *path, char *tmpl, mode_t mode,
                     void (*cleanup)(void)) {
   const char *slash = strrchr(path, '/');
+  struct stat sb;
   int fd;
   FILE *f;
+  /* A device or a pipe (-o /dev/null, a FIFO) is written as it is: a
+   * temporary renamed over it would replace /dev/null with a file. No
+   * temporary then, so tmpl stays empty and nothing is ever unlinked. */
+  tmpl[0] = 0;
+  if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) {
+    f = fopen(path, "w");
+    if (!f)
+      cli_die_after(cleanup, EXIT_IO, "%s: cannot open: %s", path,
+                    strerror(errno));
+    return f;
+  }
   if (slash)
     snprintf(tmpl, PATH_MAX, "%.*s/.%s.XXXXXX", (int)(slash - path), path,
              slash + 1);
@@ -98,6 +110,12 @@ FILE *cli_temp_open(const char *path, char *tmpl, mode_t mode,
 
 void cli_temp_commit(FILE *f, char *tmpl, const char *path,
                      void (*cleanup)(void)) {
+  if (!tmpl[0]) { /* a device or pipe: nothing to sync or rename */
+    if (fclose(f) != 0)
+      cli_die_after(cleanup, EXIT_IO, "%s: write error: %s", path,
+                    strerror(errno));
+    return;
+  }
   if (fflush(f) != 0 || fsync(fileno(f)) != 0)
     cli_die_after(cleanup, EXIT_IO, "%s: write error: %s", path,
                   strerror(errno));
