@@ -26,18 +26,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "feedmine.h"
-
-static double clock_s(clockid_t id) {
-  struct timespec ts;
-  clock_gettime(id, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
 
 /* Percentile p (0..100) of a sorted array. */
 static double pct(const double *v, size_t n, double p) {

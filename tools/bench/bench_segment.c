@@ -16,6 +16,7 @@
  * The numbers are MB/s of input UTF-8 per thread CPU second, best of
  * several passes.
  */
+#include "bench_util.h"
 #include "normalize.h"
 #include "segment.h"
 
@@ -147,13 +148,8 @@ static bool load_csv(corpus *c, const char *dir, const char *file) {
   return true;
 }
 
-/* CPU time of this thread: the machine may be shared, and waiting for a
- * core is not the code's cost. */
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
+/* Timings are this thread's CPU time (cpu_now): the machine may be
+ * shared, and waiting for a core is not the code's cost. */
 
 enum { M_ICU, M_NORM, M_SEG, M_BOTH, M_PIPE, M__COUNT };
 static const char *const mode_names[] = {"ICU word break", "normalize",
@@ -227,12 +223,12 @@ static long fixed_passes;
 
 /* MB/s of one timed pass of at least 0.2 s. */
 static double measure(state *st, int mode, const corpus *c) {
-  double t0 = now(), t;
+  double t0 = cpu_now(), t;
   size_t bytes = 0, i;
   do {
     for (i = 0; i < c->n; i++) run_one(st, mode, c, i);
     bytes += c->len;
-    t = now() - t0;
+    t = cpu_now() - t0;
   } while (fixed_passes ? bytes < (size_t)fixed_passes * c->len : t < 0.2);
   return (double)bytes / t / 1e6;
 }
