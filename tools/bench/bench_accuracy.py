@@ -6,6 +6,11 @@
   bench_accuracy.py pred-metrics TRUTH PRED   accuracy / macro-F1 of labels
                                               (one per line; fastText's
                                               __label__ prefix removed)
+  bench_accuracy.py main-row METRICS INFO TOOL DATASET TRAIN_CPU TRAIN_WALL
+                    TAG_CPU TINY_CPU RSS MODEL_BYTES OPTIONS
+                                              one feedmine or fastText row
+                                              (JSON); METRICS is feedmine's
+                                              eval --json or pred-metrics'
   bench_accuracy.py report RESULTS.jsonl RESULTS.md MACHINE.txt
 
 Every dataset folder has train.csv and test.csv with columns text, label,
@@ -176,6 +181,25 @@ def cmd_pred_metrics(truth_path, pred_path):
                          % (pred_path, len(pred), len(truth)))
     acc, f1 = metrics(truth, pred)
     print(json.dumps({'accuracy': acc, 'macro_f1': f1}))
+
+
+def cmd_main_row(args):
+    """A tool timed by the script: tagging time is the speed texts' CPU
+    minus the 10-text run's (the model load)."""
+    m = json.load(open(args[0]))
+    m = m.get('heads', {}).get('label', m)  # feedmine eval --json
+    info = json.load(open(args[1]))
+    tool, ds = args[2], args[3]
+    tr_cpu, tr_wall, tag_cpu, tiny_cpu, rss, size = map(float, args[4:10])
+    t = max(tag_cpu - tiny_cpu, 1e-3)
+    print(json.dumps({'kind': 'main', 'tool': tool, 'dataset': ds,
+                      'options': args[10], 'accuracy': m['accuracy'],
+                      'macro_f1': m['macro_f1'], 'train_cpu': tr_cpu,
+                      'train_wall': tr_wall,
+                      'tag_docs_s': (info['speed_rows'] - 10) / t,
+                      'tag_mb_s': info['speed_bytes'] / 1e6 / t,
+                      'load_s': tiny_cpu, 'peak_rss': rss,
+                      'model_bytes': size}))
 
 
 # ---- report -------------------------------------------------------------
@@ -433,6 +457,8 @@ def main(argv):
         cmd_sklearn(argv[2], argv[3])
     elif cmd == 'pred-metrics':
         cmd_pred_metrics(argv[2], argv[3])
+    elif cmd == 'main-row':
+        cmd_main_row(argv[2:13])
     elif cmd == 'report':
         cmd_report(argv[2], argv[3], argv[4])
     else:

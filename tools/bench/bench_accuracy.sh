@@ -99,23 +99,8 @@ feedmine_row() {
   local tag_cpu=$T_CPU tag_rss=$T_RSS
   timed "$w/tiny" "$fm" tag -m "$w/m.fmm" -j 1 -q "$work/$ds/tiny.csv"
   local tiny_cpu=$T_CPU
-  $py - "$w/eval.json" "$work/$ds/info.json" "$tool" "$ds" "$tr_cpu" "$tr_wall" \
-      "$tag_cpu" "$tiny_cpu" "$tag_rss" "$(stat -c %s "$w/m.fmm")" "$opts" >> "$results" <<'EOF'
-import json, sys
-ev = json.load(open(sys.argv[1]))['heads']['label']
-info = json.load(open(sys.argv[2]))
-tool, ds = sys.argv[3], sys.argv[4]
-tr_cpu, tr_wall, tag_cpu, tiny_cpu, rss, size = map(float, sys.argv[5:11])
-t = max(tag_cpu - tiny_cpu, 1e-3)
-print(json.dumps({'kind': 'main', 'tool': tool, 'dataset': ds,
-                  'options': sys.argv[11], 'accuracy': ev['accuracy'],
-                  'macro_f1': ev['macro_f1'], 'train_cpu': tr_cpu,
-                  'train_wall': tr_wall,
-                  'tag_docs_s': (info['speed_rows'] - 10) / t,
-                  'tag_mb_s': info['speed_bytes'] / 1e6 / t,
-                  'load_s': tiny_cpu, 'peak_rss': rss,
-                  'model_bytes': size}))
-EOF
+  $py "$helper" main-row "$w/eval.json" "$work/$ds/info.json" "$tool" "$ds" "$tr_cpu" "$tr_wall" \
+      "$tag_cpu" "$tiny_cpu" "$tag_rss" "$(stat -c %s "$w/m.fmm")" "$opts" >> "$results"
 }
 
 # fasttext_row TOOL DATASET EXTRA_OPTS
@@ -132,23 +117,8 @@ fasttext_row() {
   timed "$w/tiny" fasttext predict "$w/m.bin" "$work/$ds/tiny_lines.txt"
   local tiny_cpu=$T_CPU
   $py "$helper" pred-metrics "$work/$ds/test_labels.txt" "$w/pred.txt" > "$w/metrics.json"
-  $py - "$w/metrics.json" "$work/$ds/info.json" "$tool" "$ds" "$tr_cpu" "$tr_wall" \
-      "$tag_cpu" "$tiny_cpu" "$tag_rss" "$(stat -c %s "$w/m.bin")" "$opts" >> "$results" <<'EOF'
-import json, sys
-m = json.load(open(sys.argv[1]))
-info = json.load(open(sys.argv[2]))
-tool, ds = sys.argv[3], sys.argv[4]
-tr_cpu, tr_wall, tag_cpu, tiny_cpu, rss, size = map(float, sys.argv[5:11])
-t = max(tag_cpu - tiny_cpu, 1e-3)
-print(json.dumps({'kind': 'main', 'tool': tool, 'dataset': ds,
-                  'options': sys.argv[11], 'accuracy': m['accuracy'],
-                  'macro_f1': m['macro_f1'], 'train_cpu': tr_cpu,
-                  'train_wall': tr_wall,
-                  'tag_docs_s': (info['speed_rows'] - 10) / t,
-                  'tag_mb_s': info['speed_bytes'] / 1e6 / t,
-                  'load_s': tiny_cpu, 'peak_rss': rss,
-                  'model_bytes': size}))
-EOF
+  $py "$helper" main-row "$w/metrics.json" "$work/$ds/info.json" "$tool" "$ds" "$tr_cpu" "$tr_wall" \
+      "$tag_cpu" "$tiny_cpu" "$tag_rss" "$(stat -c %s "$w/m.bin")" "$opts" >> "$results"
 }
 
 # sklearn_row TOOL DATASET DIR
