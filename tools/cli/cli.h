@@ -43,6 +43,10 @@ int cli_exit_for(fm_status st);
 void cli_die_err(int status, const char *what, const fm_error *err)
     __attribute__((noreturn));
 
+/* Installs `handler` for SIGINT and SIGTERM (no flags, nothing masked):
+ * the commands that must clean up or stop at a safe point. */
+void cli_on_stop_signals(void (*handler)(int));
+
 /* Atomic output files: cli_temp_open creates a temporary file next to
  * `path` (its name in tmpl, PATH_MAX bytes, which the caller's signal
  * handler may unlink), cli_temp_commit flushes it to disk and renames it

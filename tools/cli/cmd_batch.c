@@ -203,14 +203,12 @@ int cmd_batch(int argc, char **argv) {
   if (st != FM_OK)
     cli_die(st == FM_EPARSE ? EXIT_USAGE : cli_exit_for(st), "%s", err.msg);
   state.show_progress = !quiet && isatty(2);
+  cli_on_stop_signals(on_signal);
   {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
     sigaction(SIGALRM, &sa, NULL);
   }
   bo.progress = on_progress;

@@ -1088,7 +1088,6 @@ int cmd_report(int argc, char **argv) {
   fm_error err;
   int c, compare = 1, compare_given = 0, sources_failed = 0, jobs = 1;
   char d1[11], d2[11], d3[11], d4[11];
-  struct sigaction sa;
 
   memset(&C, 0, sizeof C);
   optind = 1;
@@ -1233,11 +1232,7 @@ int cmd_report(int argc, char **argv) {
     cli_usage_error("report", "--period with both --since and --until: "
                     "give at most two of them");
 
-  sa.sa_handler = on_signal;
-  sa.sa_flags = 0;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  cli_on_stop_signals(on_signal);
 
   /* Standard input is read twice: spool it. */
   for (k = 0; k < C.n_src; k++) {

@@ -909,17 +909,6 @@ static void on_signal(int sig) {
   _exit(128 + sig);
 }
 
-static void install_signals(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  /* Over a file-size limit, write() then fails with EFBIG and the run ends
-   * with a message instead of being killed mid-file. */
-  signal(SIGXFSZ, SIG_IGN);
-}
 
 /* Dies without leaving temporary files behind. */
 #define die_clean(...) cli_die_after(remove_temps, __VA_ARGS__)
@@ -1082,7 +1071,7 @@ int cmd_tag(int argc, char **argv) {
   memset(&S, 0, sizeof S);
   /* First: a signal while an input is still being opened (a pipe that has
    * not spoken yet) must end the run too. */
-  install_signals();
+  cli_on_stop_signals(on_signal); /* SIGXFSZ: main.c */
   optind = 1;
   while ((c = getopt_long(argc, argv, "m:o:j:qh", longs, NULL)) != -1) {
     switch (c) {
