@@ -287,9 +287,13 @@ expect_grep "rejects: line number" '"line":3' rejects/out/rejects.jsonl
 job lock
 night lock 1
 touch lock/state/fb.db.lock
-flock -o lock/state/fb.db.lock sleep 5 &
+# held until killed, and the job started only once the lock is taken: a
+# fixed pause raced the holder's start on a loaded machine
+# (the sleep itself holds the lock: killing it releases the lock and
+# leaves no process behind holding the test's output open)
+( exec 9>>lock/state/fb.db.lock && flock 9 && exec sleep 600 ) >/dev/null 2>&1 &
 holder=$!
-sleep 0.5
+for i in $(seq 300); do flock -n lock/state/fb.db.lock true || break; sleep 0.1; done
 run lock
 expect_eq "locked store: status" "$status" 3
 expect_grep "locked store: message" "is locked by another job" lock/.err
