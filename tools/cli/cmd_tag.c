@@ -77,8 +77,10 @@ static void help(FILE *out) {
     "  --format jsonl|csv output format (default: csv when OUT ends in .csv,\n"
     "                     else jsonl). CSV cells beginning with = + - @ tab or\n"
     "                     CR are prefixed with ' so spreadsheets never run them\n"
-    "  --rejects FILE     where rejected rows go (default with -o: OUT.rejects.jsonl,\n"
-    "                     always written; without -o: reasons on stderr only)\n"
+    "  --rejects FILE     where rejected rows go (default with -o FILE:\n"
+    "                     FILE.rejects.jsonl, always written; without -o, or\n"
+    "                     with -o naming a device or a pipe: reasons on\n"
+    "                     stderr only)\n"
     "                     one JSON object per row: file, line, reason, raw (the\n"
     "                     row's bytes; raw_base64 too when they are not UTF-8),\n"
     "                     truncated (when the row was longer than kept)\n"
@@ -1211,7 +1213,10 @@ int cmd_tag(int argc, char **argv) {
   if (out_path) {
     out_name = out_path;
     out = open_temp(out_path, tmp_out, 0666 & ~mask);
-    if (!rej_path) {
+    /* Rejects go next to an output file; beside a device or a pipe
+     * (-o /dev/null) they would be a file in /dev: reasons on stderr, as
+     * without -o. */
+    if (!rej_path && !cli_is_stream(out_path)) {
       snprintf(rej_default, sizeof rej_default, "%s.rejects.jsonl", out_path);
       rej_path = rej_default;
     }

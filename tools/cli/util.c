@@ -81,17 +81,21 @@ void cli_on_stop_signals(void (*handler)(int)) {
   sigaction(SIGTERM, &sa, NULL);
 }
 
+bool cli_is_stream(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode);
+}
+
 FILE *cli_temp_open(const char *path, char *tmpl, mode_t mode,
                     void (*cleanup)(void)) {
   const char *slash = strrchr(path, '/');
-  struct stat sb;
   int fd;
   FILE *f;
   /* A device or a pipe (-o /dev/null, a FIFO) is written as it is: a
    * temporary renamed over it would replace /dev/null with a file. No
    * temporary then, so tmpl stays empty and nothing is ever unlinked. */
   tmpl[0] = 0;
-  if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) {
+  if (cli_is_stream(path)) {
     f = fopen(path, "w");
     if (!f)
       cli_die_after(cleanup, EXIT_IO, "%s: cannot open: %s", path,
