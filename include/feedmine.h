@@ -140,7 +140,9 @@ typedef enum fm_token_kind {
 
 /* One token. `text` is the normalized word; `stem` the stemmed form (equal
  * to `text` when no stemmer applies). Offsets are byte offsets into the
- * normalized text. */
+ * normalized text. In French, Italian and Catalan an elided article or
+ * pronoun is not part of the word: "l'application" is the token
+ * "application", its start just after the apostrophe. */
 typedef struct fm_token {
   const char *text;
   size_t len;

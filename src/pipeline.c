@@ -520,6 +520,52 @@ static bool token_is_feature(const fmi_pipeline *p, const fm_token *t) {
   return t->len > 0;
 }
 
+/* Elision: in French, Italian and Catalan an article, pronoun or
+ * preposition loses its vowel before a vowel and is written joined to the
+ * next word with an apostrophe ("l'application", "d'accès",
+ * "dell'applicazione"). Word segmentation keeps the two as one word, so
+ * without this "l'application" and "application" would be different
+ * words, each stemmed and counted apart. The elided part is dropped, as
+ * the analyzers of Lucene and Snowball's users do; these are the sets of
+ * elided words they use. Lists end with NULL. */
+static const char *const elided_fr[] = {"l", "m", "t", "qu", "n", "s", "j",
+                                        "d", "c", "jusqu", "quoiqu",
+                                        "lorsqu", "puisqu", NULL};
+static const char *const elided_it[] = {
+    "c",   "l",    "all", "dall", "dell", "nell", "sull", "coll",
+    "pell", "gl",  "agl", "dagl", "degl", "negl", "sugl", "un",
+    "m",   "t",    "s",   "v",    "d",    NULL};
+static const char *const elided_ca[] = {"d", "l", "m", "n", "s", "t", NULL};
+
+static const char *const *elided_words(const char *lang) {
+  if (!strcmp(lang, "fr")) return elided_fr;
+  if (!strcmp(lang, "it")) return elided_it;
+  if (!strcmp(lang, "ca")) return elided_ca;
+  return NULL;
+}
+
+/* Bytes of w's elided head, apostrophe (' or U+2019) included, when w
+ * begins with one of `set` and a word follows it; else 0. */
+static size_t elision_len(const char *const *set, const char *w, size_t wl) {
+  size_t k, ap;
+  for (k = 0; k < wl && k <= 6; k++) {
+    if (w[k] == '\'') {
+      ap = 1;
+    } else if (wl - k >= 3 && (unsigned char)w[k] == 0xE2 &&
+               (unsigned char)w[k + 1] == 0x80 &&
+               (unsigned char)w[k + 2] == 0x99) {
+      ap = 3;
+    } else {
+      continue;
+    }
+    if (k == 0 || k + ap >= wl) return 0;
+    for (; *set; set++)
+      if (strlen(*set) == k && memcmp(*set, w, k) == 0) return k + ap;
+    return 0;
+  }
+  return 0;
+}
+
 static bool is_thai_like(const char *lang) {
   return !strcmp(lang, "th") || !strcmp(lang, "lo") || !strcmp(lang, "km") ||
          !strcmp(lang, "my");
@@ -633,6 +679,7 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
   {
     bool negating = false, thai = is_thai_like(an->lang);
     const int li = fmi_word_lang(an->lang);
+    const char *const *elide = elided_words(an->lang);
     size_t prev_end = 0;
     for (i = 0; i < nseg; i++) {
       const fmi_seg *sg = &segs[i];
@@ -681,10 +728,20 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
           t->stem_len = 5;
         }
       } else if (sg->kind == FM_TOKEN_WORD) {
-        unsigned wc =
-            li < 0 ? fmi_word_class(an->lang, w, wl)
-                   : fmi_word_class_bits(
-                         li, bits ? bits[i] : fmi_words_bits(p->words, w, wl));
+        size_t el = elide ? elision_len(elide, w, wl) : 0;
+        unsigned wc;
+        if (el) { /* the token is the word after the apostrophe */
+          w += el;
+          wl -= el;
+          t->start += el;
+          t->text = t->stem = w;
+          t->len = t->stem_len = wl;
+        }
+        wc = li < 0 ? fmi_word_class(an->lang, w, wl)
+                    : fmi_word_class_bits(li, bits && !el
+                                                  ? bits[i]
+                                                  : fmi_words_bits(p->words,
+                                                                   w, wl));
         if ((stages & FM_STAGE_NEGATION) && (wc & FMI_WORD_NEG)) {
           t->flags |= FM_TOKEN_NEGATOR;
           if (negating) t->flags |= FM_TOKEN_NEGATED;

@@ -102,6 +102,50 @@ static void test_stopwords_and_stems(void **state) {
   fm_tagger_free(t);
 }
 
+/* All tokens' texts as "t1|t2|...". */
+static char *token_texts(const fm_analysis *a) {
+  static char buf[1024];
+  size_t i, n = 0;
+  buf[0] = 0;
+  for (i = 0; i < a->n_tokens && n + a->tokens[i].len + 2 < sizeof buf; i++) {
+    if (i) buf[n++] = '|';
+    memcpy(buf + n, a->tokens[i].text, a->tokens[i].len);
+    n += a->tokens[i].len;
+  }
+  buf[n] = 0;
+  return buf;
+}
+
+/* "l'application" and "application" are one word to count and stem: the
+ * elided article is dropped in French, Italian and Catalan, with either
+ * apostrophe, and only there. */
+static void test_elision(void **state) {
+  fm_tagger *t = new_tagger(FM_STAGES_DEFAULT | FM_STAGE_STOPWORDS);
+  const fm_analysis *a;
+  (void)state;
+  a = run(t, "L'application plante, j'ai un problème d\u2019accès "
+             "jusqu'à aujourd'hui", "fr");
+  assert_string_equal(token_texts(a),
+                      "application|plante|,|ai|un|problème|accès|à|"
+                      "aujourd'hui");
+  assert_true(has_feature(a, "appliqu"));
+  assert_true(has_feature(a, "acces"));
+  assert_false(has_feature(a, "l'appliqu"));
+  /* the token's offsets are the word's, after the apostrophe */
+  assert_int_equal(a->tokens[0].start, 2);
+  assert_int_equal(a->tokens[0].end, 13);
+  assert_memory_equal(a->normalized + a->tokens[6].start, "accès", 6);
+  a = run(t, "l' d' qu'", "fr"); /* nothing after the apostrophe */
+  assert_string_equal(token_texts(a), "l|'|d|'|qu|'");
+  a = run(t, "dell'applicazione, l\u2019utente e un'ora", "it");
+  assert_string_equal(token_texts(a), "applicazione|,|utente|e|ora");
+  a = run(t, "l'aplicació d'avui", "ca");
+  assert_string_equal(token_texts(a), "aplicació|avui");
+  a = run(t, "l'application d'accès", "en"); /* not an eliding language */
+  assert_string_equal(token_texts(a), "l'application|d'accès");
+  fm_tagger_free(t);
+}
+
 static void test_redaction_placeholder_token(void **state) {
   fm_tagger *t = new_tagger(FM_STAGES_DEFAULT);
   const fm_analysis *a;
@@ -334,6 +378,7 @@ int main(void) {
     cmocka_unit_test(test_negation_off),
     cmocka_unit_test(test_bigrams_stop_at_full_stop),
     cmocka_unit_test(test_stopwords_and_stems),
+    cmocka_unit_test(test_elision),
     cmocka_unit_test(test_redaction_placeholder_token),
     cmocka_unit_test(test_numbers),
     cmocka_unit_test(test_edge_texts),
