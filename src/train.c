@@ -14,10 +14,16 @@
 
 #include <stdlib.h>
 
-/* u64 -> u32 open-addressing map; value 0 = empty slot. */
+/* u64 -> u32 open-addressing map; value 0 = empty slot. A key and its
+ * value share a slot (one cache miss per probe, not two): a corpus has
+ * hundreds of thousands of features, each looked up once per document it
+ * occurs in. */
+typedef struct u64slot {
+  uint64_t key;
+  uint32_t val;
+} u64slot;
 typedef struct u64map {
-  uint64_t *keys;
-  uint32_t *vals;
+  u64slot *slots;
   size_t cap, n;
 } u64map;
 
@@ -29,31 +35,22 @@ static inline size_t mix(uint64_t k) {
 }
 
 static void map_free(u64map *m) {
-  fmi_free(m->keys);
-  fmi_free(m->vals);
+  fmi_free(m->slots);
   memset(m, 0, sizeof *m);
 }
 
 static bool map_grow(u64map *m) {
   size_t ncap = m->cap ? m->cap * 2 : 1024, i;
-  uint64_t *k = fmi_calloc(ncap, sizeof *k);
-  uint32_t *v = fmi_calloc(ncap, sizeof *v);
-  if (!k || !v) {
-    fmi_free(k);
-    fmi_free(v);
-    return false;
-  }
+  u64slot *t = fmi_calloc(ncap, sizeof *t);
+  if (!t) return false;
   for (i = 0; i < m->cap; i++)
-    if (m->vals[i]) {
-      size_t j = mix(m->keys[i]) & (ncap - 1);
-      while (v[j]) j = (j + 1) & (ncap - 1);
-      k[j] = m->keys[i];
-      v[j] = m->vals[i];
+    if (m->slots[i].val) {
+      size_t j = mix(m->slots[i].key) & (ncap - 1);
+      while (t[j].val) j = (j + 1) & (ncap - 1);
+      t[j] = m->slots[i];
     }
-  fmi_free(m->keys);
-  fmi_free(m->vals);
-  m->keys = k;
-  m->vals = v;
+  fmi_free(m->slots);
+  m->slots = t;
   m->cap = ncap;
   return true;
 }
@@ -63,9 +60,22 @@ static uint32_t *map_slot(u64map *m, uint64_t key) {
   size_t i;
   if ((m->n + 1) * 4 > m->cap * 3 && !map_grow(m)) return NULL;
   i = mix(key) & (m->cap - 1);
-  while (m->vals[i] && m->keys[i] != key) i = (i + 1) & (m->cap - 1);
-  m->keys[i] = key;
-  return &m->vals[i];
+  while (m->slots[i].val && m->slots[i].key != key) i = (i + 1) & (m->cap - 1);
+  m->slots[i].key = key;
+  return &m->slots[i].val;
+}
+
+/* How many features ahead their slots are fetched: the lookups are
+ * independent, so several cache misses can be in flight at once. */
+#define MAP_PREFETCH_AHEAD 8
+
+static inline void map_prefetch(const u64map *m, uint64_t key) {
+#if defined(__GNUC__)
+  if (m->cap) __builtin_prefetch(&m->slots[mix(key) & (m->cap - 1)], 1, 3);
+#else
+  (void)m;
+  (void)key;
+#endif
 }
 
 typedef struct given_prior {
@@ -93,10 +103,6 @@ struct fm_trainer {
   uint64_t *feat_id, *df;
   uint32_t *feat_str, *feat_len;
   u64map feat_map;       /* id -> feature + 1 */
-  /* (feature, class) mass */
-  size_t n_pair, cap_pair;
-  uint64_t *pair_mass;
-  u64map pair_map;       /* feature << 32 | class -> pair + 1 */
   /* documents */
   size_t n_docs, cap_docs, n_ent, cap_ent;
   size_t *doc_off;
@@ -160,8 +166,6 @@ void fm_trainer_free(fm_trainer *tr) {
   fmi_free(tr->feat_str);
   fmi_free(tr->feat_len);
   map_free(&tr->feat_map);
-  fmi_free(tr->pair_mass);
-  map_free(&tr->pair_map);
   fmi_free(tr->doc_off);
   fmi_free(tr->doc_label);
   fmi_free(tr->doc_hash);
@@ -270,9 +274,9 @@ static fm_status class_of(fm_trainer *tr, size_t head, const char *label,
     return FM_ENOMEM;
   /* Probe past entries whose key collides but whose name differs. */
   i = mix(key) & (tr->cls_map.cap - 1);
-  while (tr->cls_map.vals[i]) {
-    uint32_t c = tr->cls_map.vals[i] - 1;
-    if (tr->cls_map.keys[i] == key && tr->cls_head[c] == head &&
+  while (tr->cls_map.slots[i].val) {
+    uint32_t c = tr->cls_map.slots[i].val - 1;
+    if (tr->cls_map.slots[i].key == key && tr->cls_head[c] == head &&
         !strcmp(tr->pool.data + tr->cls_name[c], label)) {
       *out = c;
       return FM_OK;
@@ -294,8 +298,8 @@ static fm_status class_of(fm_trainer *tr, size_t head, const char *label,
     tr->cls_name[tr->n_cls] = off;
     tr->cls_docs[tr->n_cls] = 0;
     tr->cls_mass[tr->n_cls] = 0;
-    tr->cls_map.keys[i] = key;
-    tr->cls_map.vals[i] = (uint32_t)(tr->n_cls + 1);
+    tr->cls_map.slots[i].key = key;
+    tr->cls_map.slots[i].val = (uint32_t)(tr->n_cls + 1);
     tr->cls_map.n++;
     *out = (uint32_t)tr->n_cls++;
   }
@@ -329,7 +333,7 @@ fm_status fmi_trainer_add_features(fm_trainer *tr, const fm_feature *feats,
                                    size_t nf, uint64_t doc_hash,
                                    const char *source,
                                    const char *const *labels, fm_error *err) {
-  size_t i, h, n_lab = 0;
+  size_t i, h;
   uint64_t doc_mass = 0;
   fm_status st;
   if (nf > tr->w_cap) {
@@ -352,14 +356,18 @@ fm_status fmi_trainer_add_features(fm_trainer *tr, const fm_feature *feats,
     if (labels && labels[h] && labels[h][0]) {
       st = class_of(tr, h, labels[h], &tr->dcls[h]);
       if (st != FM_OK) goto fail_st;
-      n_lab++;
     }
   }
   fmi_doc_weights(&tr->set, feats, nf, tr->w);
   /* Features: find or add, without touching counts yet. */
+  for (i = 0; i < nf && i < MAP_PREFETCH_AHEAD; i++)
+    map_prefetch(&tr->feat_map, feats[i].id);
   for (i = 0; i < nf; i++) {
     const fm_feature *f = &feats[i];
-    uint32_t *slot = map_slot(&tr->feat_map, f->id);
+    uint32_t *slot;
+    if (i + MAP_PREFETCH_AHEAD < nf)
+      map_prefetch(&tr->feat_map, feats[i + MAP_PREFETCH_AHEAD].id);
+    slot = map_slot(&tr->feat_map, f->id);
     if (!slot) goto nomem;
     if (!*slot) {
       void **arrs[] = {(void **)&tr->feat_id, (void **)&tr->df,
@@ -383,11 +391,11 @@ fm_status fmi_trainer_add_features(fm_trainer *tr, const fm_feature *feats,
     }
     tr->fidx[i] = *slot - 1;
   }
-  /* Room for the document and its (feature, class) pairs. */
+  /* Room for the document and its entries. */
   {
     void **arrs[] = {(void **)&tr->doc_off, (void **)&tr->doc_hash};
     const size_t sizes[] = {sizeof *tr->doc_off, sizeof *tr->doc_hash};
-    size_t cap = tr->cap_docs, need_pairs;
+    size_t cap = tr->cap_docs;
     void **earrs[] = {(void **)&tr->ent_feat, (void **)&tr->ent_mass};
     const size_t esizes[] = {sizeof *tr->ent_feat, sizeof *tr->ent_mass};
     if (!grow(arrs, sizes, 2, &cap, tr->n_docs + 2)) goto nomem;
@@ -399,14 +407,6 @@ fm_status fmi_trainer_add_features(fm_trainer *tr, const fm_feature *feats,
       tr->cap_docs = cap;
     }
     if (!grow(earrs, esizes, 2, &tr->cap_ent, tr->n_ent + nf)) goto nomem;
-    if (fmi_mul_overflows(nf, n_lab, &need_pairs)) goto nomem;
-    if (!grow((void **[]){(void **)&tr->pair_mass},
-              (const size_t[]){sizeof *tr->pair_mass}, 1, &tr->cap_pair,
-              tr->n_pair + need_pairs))
-      goto nomem;
-    /* Pair slots: the map grows ahead so the loop below cannot fail. */
-    while ((tr->pair_map.n + need_pairs + 1) * 4 > tr->pair_map.cap * 3)
-      if (!map_grow(&tr->pair_map)) goto nomem;
   }
   for (h = 0; h < tr->n_heads; h++)
     if (tr->dcls[h] != UINT32_MAX && source && source[0]) {
@@ -421,18 +421,6 @@ fm_status fmi_trainer_add_features(fm_trainer *tr, const fm_feature *feats,
     tr->ent_feat[tr->n_ent + i] = tr->fidx[i];
     tr->ent_mass[tr->n_ent + i] = m;
     doc_mass += m;
-    for (h = 0; h < tr->n_heads; h++) {
-      uint32_t *slot;
-      if (tr->dcls[h] == UINT32_MAX) continue;
-      slot = map_slot(&tr->pair_map,
-                      ((uint64_t)tr->fidx[i] << 32) | tr->dcls[h]);
-      if (!*slot) {
-        tr->pair_mass[tr->n_pair] = 0;
-        *slot = (uint32_t)++tr->n_pair;
-        tr->pair_map.n++;
-      }
-      tr->pair_mass[*slot - 1] += m;
-    }
   }
   for (h = 0; h < tr->n_heads; h++) {
     tr->doc_label[tr->n_docs * tr->n_heads + h] = tr->dcls[h];
@@ -647,43 +635,82 @@ static fm_status finalize(fm_trainer *tr, fmi_counts *c, fmi_docs *d,
                           &c->feat_str[k]) != FM_OK)
       goto nomem;
   }
-  /* Postings: bucket the pairs by feature, then order classes. */
-  for (i = 0; i < tr->pair_map.cap; i++)
-    if (tr->pair_map.vals[i]) {
-      uint32_t f = feat_new[tr->pair_map.keys[i] >> 32];
-      uint32_t cl = cls_new[(uint32_t)tr->pair_map.keys[i]];
-      if (f != UINT32_MAX && cl != UINT32_MAX &&
-          tr->pair_mass[tr->pair_map.vals[i] - 1])
-        count[f + 1]++;
+  /* Postings: every committed document's entries summed per (feature,
+   * class). The entries are bucketed by feature (df counts them), then
+   * each feature's are added up per class in a dense accumulator; adding
+   * them up here, once, costs far less than a hash probe per entry and
+   * head while the documents arrive. Sums of integers: the order they are
+   * added in cannot change them. */
+  {
+    uint64_t *acc = NULL, *bmass = NULL;
+    uint32_t *bdoc = NULL, *touched = NULL;
+    size_t *fill = NULL;
+    size_t H = tr->n_heads, cap_post = 0, e, j;
+    for (k = 0; k < F; k++) count[k + 1] = count[k] + tr->df[items[k].idx];
+    acc = fmi_calloc(C + 1, sizeof *acc);
+    touched = fmi_malloc((C + 1) * sizeof *touched);
+    fill = fmi_malloc((F + 1) * sizeof *fill);
+    bdoc = fmi_malloc((count[F] + 1) * sizeof *bdoc);
+    bmass = fmi_malloc((count[F] + 1) * sizeof *bmass);
+    if (!fmi_mul_overflows(count[F], H, &cap_post)) {
+      if (cap_post > (size_t)F * C) cap_post = (size_t)F * C;
+      c->post_class = fmi_malloc((cap_post + 1) * sizeof *c->post_class);
+      c->post_mass = fmi_malloc((cap_post + 1) * sizeof *c->post_mass);
     }
-  for (k = 0; k < F; k++) count[k + 1] += count[k];
-  P = count[F];
-  memcpy(c->post_off, count, (F + 1) * sizeof *count);
-  c->post_class = fmi_malloc((P + 1) * sizeof *c->post_class);
-  c->post_mass = fmi_malloc((P + 1) * sizeof *c->post_mass);
-  if (!c->post_class || !c->post_mass) goto nomem;
-  for (i = 0; i < tr->pair_map.cap; i++)
-    if (tr->pair_map.vals[i]) {
-      uint32_t f = feat_new[tr->pair_map.keys[i] >> 32];
-      uint32_t cl = cls_new[(uint32_t)tr->pair_map.keys[i]];
-      uint64_t m = tr->pair_mass[tr->pair_map.vals[i] - 1];
-      if (f == UINT32_MAX || cl == UINT32_MAX || !m) continue;
-      c->post_class[count[f]] = cl;
-      c->post_mass[count[f]] = m;
-      count[f]++;
+    if (!acc || !touched || !fill || !bdoc || !bmass || !c->post_class ||
+        !c->post_mass) {
+      fmi_free(acc);
+      fmi_free(touched);
+      fmi_free(fill);
+      fmi_free(bdoc);
+      fmi_free(bmass);
+      goto nomem;
     }
-  for (k = 0; k < F; k++) {
-    size_t a = c->post_off[k], b = c->post_off[k + 1], x, y;
-    for (x = a + 1; x < b; x++) { /* insertion sort: lists are short */
-      uint32_t cl = c->post_class[x];
-      uint64_t m = c->post_mass[x];
-      for (y = x; y > a && c->post_class[y - 1] > cl; y--) {
-        c->post_class[y] = c->post_class[y - 1];
-        c->post_mass[y] = c->post_mass[y - 1];
+    for (k = 0; k < F; k++) fill[k] = count[k];
+    for (i = 0; i < tr->n_docs; i++)
+      for (e = tr->doc_off[i]; e < tr->doc_off[i + 1]; e++) {
+        uint32_t f = feat_new[tr->ent_feat[e]];
+        bdoc[fill[f]] = (uint32_t)i;
+        bmass[fill[f]++] = tr->ent_mass[e];
       }
-      c->post_class[y] = cl;
-      c->post_mass[y] = m;
+    P = 0;
+    for (k = 0; k < F; k++) {
+      size_t nt = 0, x, y;
+      c->post_off[k] = P;
+      for (j = count[k]; j < count[k + 1]; j++) {
+        const uint32_t *lab = tr->doc_label + (size_t)bdoc[j] * H;
+        for (h = 0; h < H; h++) {
+          uint32_t cl = lab[h] == UINT32_MAX ? UINT32_MAX : cls_new[lab[h]];
+          if (cl == UINT32_MAX) continue;
+          if (!acc[cl]) touched[nt++] = cl;
+          acc[cl] += bmass[j];
+        }
+      }
+      for (x = 1; x < nt; x++) { /* insertion sort: lists are short */
+        uint32_t cl = touched[x];
+        for (y = x; y > 0 && touched[y - 1] > cl; y--)
+          touched[y] = touched[y - 1];
+        touched[y] = cl;
+      }
+      for (x = 0; x < nt; x++) {
+        c->post_class[P] = touched[x];
+        c->post_mass[P++] = acc[touched[x]];
+        acc[touched[x]] = 0;
+      }
     }
+    c->post_off[F] = P;
+    if (P < cap_post) { /* the bound was loose: give the rest back */
+      uint32_t *pc = fmi_realloc(c->post_class, (P + 1) * sizeof *pc);
+      uint64_t *pm;
+      if (pc) c->post_class = pc;
+      pm = fmi_realloc(c->post_mass, (P + 1) * sizeof *pm);
+      if (pm) c->post_mass = pm;
+    }
+    fmi_free(acc);
+    fmi_free(touched);
+    fmi_free(fill);
+    fmi_free(bdoc);
+    fmi_free(bmass);
   }
   /* Documents, renumbered. */
   if (d) {
