@@ -152,13 +152,22 @@ static size_t find_posting(const fmi_counts *c, size_t f, uint32_t cls) {
   return lo < c->post_off[f + 1] && c->post_class[lo] == cls ? lo : SIZE_MAX;
 }
 
+#define CV_AHEAD 8
+static inline void prefetch_rw(const void *p) {
+#if defined(__GNUC__)
+  __builtin_prefetch(p, 1, 3);
+#else
+  (void)p;
+#endif
+}
+
 /* Statistics of the model trained on every document with excluded[d] == 0. */
 static void work_prepare(cv_work *w, const unsigned char *excluded) {
   const fmi_counts *c = w->c;
   const fmi_docs *d = w->d;
   size_t P = c->post_off[w->F], i, e, h, k, f;
   uint64_t min_df = w->set->min_count ? w->set->min_count : 1;
-  double n_kept = 0;
+  double n_kept = 0, idf_tab[FMI_IDF_TABLE];
   memcpy(w->df, c->df, w->F * sizeof *w->df);
   memcpy(w->mass, c->post_mass, P * sizeof *w->mass);
   memcpy(w->cdocs, c->class_docs, w->C * sizeof *w->cdocs);
@@ -171,6 +180,18 @@ static void work_prepare(cv_work *w, const unsigned char *excluded) {
       if (cl != UINT32_MAX) w->cdocs[cl]--;
     }
     for (e = d->off[i]; e < d->off[i + 1]; e++) {
+      /* Random accesses into tables of megabytes, independent from one
+       * entry to the next: fetched ahead in two steps (the list bounds,
+       * then the list and its masses) so several misses overlap. */
+      if (e + 2 * CV_AHEAD < d->off[i + 1]) {
+        prefetch_rw(&c->post_off[d->feat[e + 2 * CV_AHEAD]]);
+        prefetch_rw(&w->df[d->feat[e + 2 * CV_AHEAD]]);
+      }
+      if (e + CV_AHEAD < d->off[i + 1]) {
+        size_t o = c->post_off[d->feat[e + CV_AHEAD]];
+        prefetch_rw(&c->post_class[o]);
+        prefetch_rw(&w->mass[o]);
+      }
       f = d->feat[e];
       w->df[f]--;
       for (h = 0; h < w->H; h++) {
@@ -184,6 +205,7 @@ static void work_prepare(cv_work *w, const unsigned char *excluded) {
   }
   w->gen++;
   memset(w->ncls, 0, w->C * sizeof *w->ncls);
+  fmi_idf_fill(w->n_docs, idf_tab);
   for (f = 0; f < w->F; f++) {
     double idf;
     if (w->df[f] < min_df) {
@@ -191,7 +213,7 @@ static void work_prepare(cv_work *w, const unsigned char *excluded) {
       continue;
     }
     n_kept++;
-    idf = w->set->tfidf ? fmi_idf(w->n_docs, w->df[f]) : 1.0;
+    idf = w->set->tfidf ? fmi_idf_from(idf_tab, w->n_docs, w->df[f]) : 1.0;
     w->idf[f] = idf;
     for (k = c->post_off[f]; k < c->post_off[f + 1]; k++)
       w->ncls[c->post_class[k]] += idf * (double)w->mass[k] / FMI_MASS_ONE;

@@ -145,7 +145,7 @@ static fm_status build_index(const fmi_settings *set, const fmi_counts *c,
   size_t C = c->n_classes, F = c->n_feat, w, h, k, n_post = 0, n_kept = 0;
   size_t n_units = 0, u;
   uint64_t min_df = set->min_count ? set->min_count : 1;
-  double *n_c = NULL, *idf = NULL, *n_wc = NULL;
+  double *n_c = NULL, *idf = NULL, *n_wc = NULL, idf_tab[FMI_IDF_TABLE];
   size_t slot_bytes;
   memset(ix, 0, sizeof *ix);
   n_c = fmi_calloc(C ? C : 1, sizeof *n_c);
@@ -157,10 +157,11 @@ static fm_status build_index(const fmi_settings *set, const fmi_counts *c,
   if (!n_c || !idf || !n_wc || !ix->prior || !ix->cnst || !ix->block)
     goto nomem;
   /* Corpus statistics: idf, kept features, idf-weighted class totals. */
+  fmi_idf_fill(c->n_docs, idf_tab);
   for (w = 0; w < F; w++) {
     if (c->df[w] < min_df) continue;
     n_kept++;
-    idf[w] = set->tfidf ? fmi_idf(c->n_docs, c->df[w]) : 1.0;
+    idf[w] = set->tfidf ? fmi_idf_from(idf_tab, c->n_docs, c->df[w]) : 1.0;
     for (k = c->post_off[w]; k < c->post_off[w + 1]; k++)
       n_c[c->post_class[k]] += idf[w] * (double)c->post_mass[k] / FMI_MASS_ONE;
     n_post += c->post_off[w + 1] - c->post_off[w];
