@@ -1068,15 +1068,11 @@ static inline const void *phrase_line(const fm_agg *a, const fmi_agg_gram *gr,
                                            : NULL;
 }
 
-#if defined(__GNUC__)
 #define PREFETCH_PHRASE(a, gr, stage)                                       \
   do {                                                                      \
     const void *line_ = phrase_line((a), (gr), (stage));                    \
-    if (line_) __builtin_prefetch(line_, 0, 3);                             \
+    if (line_) FMI_PREFETCH(line_, 0, 3);                                   \
   } while (0)
-#else
-#define PREFETCH_PHRASE(a, gr, stage) ((void)0)
-#endif
 
 /* An item's candidate phrases: the n-grams (1 to 3 tokens) that may be
  * keyphrases, sorted by gram_less. They depend on the tokens only, not on

@@ -163,14 +163,6 @@ static void add_dense(float *acc, const unsigned char *p, size_t n, float x) {
  * several misses are in flight at once. */
 #define PREFETCH_AHEAD 16
 
-static inline void prefetch(const void *p) {
-#if defined(__GNUC__)
-  __builtin_prefetch(p, 0, 0);
-#else
-  (void)p;
-#endif
-}
-
 /* fmi_doc_weights (model.h), with the term weights of small counts from
  * the scratch's table; test_classify checks the scores against
  * fmi_doc_weights to the bit. */
@@ -214,13 +206,14 @@ fm_status fmi_score(const fm_model *m, fmi_scratch *s, const fm_analysis *an,
    * i - 2A. */
   for (i = 0; i < nf + 2 * PREFETCH_AHEAD; i++) {
     size_t j;
-    if (i < nf) prefetch(m->slots + 16 * (ft[i].id & m->slot_mask));
+    if (i < nf) FMI_PREFETCH(m->slots + 16 * (ft[i].id & m->slot_mask), 0, 0);
     if (i >= PREFETCH_AHEAD && (j = i - PREFETCH_AHEAD) < nf) {
       uint32_t row, block;
       if (fmi_model_lookup(m, ft[j].id, &row, &block)) {
         s->rows[j] = row;
         s->blocks[j] = block;
-        if (block < m->n_units) prefetch(m->postings + 8 * (size_t)block);
+        if (block < m->n_units)
+          FMI_PREFETCH(m->postings + 8 * (size_t)block, 0, 0);
       } else {
         s->rows[j] = UINT32_MAX;
       }

@@ -153,13 +153,6 @@ static size_t find_posting(const fmi_counts *c, size_t f, uint32_t cls) {
 }
 
 #define CV_AHEAD 8
-static inline void prefetch_rw(const void *p) {
-#if defined(__GNUC__)
-  __builtin_prefetch(p, 1, 3);
-#else
-  (void)p;
-#endif
-}
 
 /* Statistics of the model trained on every document with excluded[d] == 0. */
 static void work_prepare(cv_work *w, const unsigned char *excluded) {
@@ -184,13 +177,13 @@ static void work_prepare(cv_work *w, const unsigned char *excluded) {
        * entry to the next: fetched ahead in two steps (the list bounds,
        * then the list and its masses) so several misses overlap. */
       if (e + 2 * CV_AHEAD < d->off[i + 1]) {
-        prefetch_rw(&c->post_off[d->feat[e + 2 * CV_AHEAD]]);
-        prefetch_rw(&w->df[d->feat[e + 2 * CV_AHEAD]]);
+        FMI_PREFETCH(&c->post_off[d->feat[e + 2 * CV_AHEAD]], 1, 3);
+        FMI_PREFETCH(&w->df[d->feat[e + 2 * CV_AHEAD]], 1, 3);
       }
       if (e + CV_AHEAD < d->off[i + 1]) {
         size_t o = c->post_off[d->feat[e + CV_AHEAD]];
-        prefetch_rw(&c->post_class[o]);
-        prefetch_rw(&w->mass[o]);
+        FMI_PREFETCH(&c->post_class[o], 1, 3);
+        FMI_PREFETCH(&w->mass[o], 1, 3);
       }
       f = d->feat[e];
       w->df[f]--;

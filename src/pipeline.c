@@ -257,10 +257,8 @@ static fm_status feat_flush(feat_acc *fa) {
     uint32_t idx;
     bool hit;
     fm_feature *f;
-#if defined(__GNUC__)
     if (j + FT_PREFETCH_AHEAD < np)
-      __builtin_prefetch(&ft[ft_home(p, ids[j + FT_PREFETCH_AHEAD])], 1, 3);
-#endif
+      FMI_PREFETCH(&ft[ft_home(p, ids[j + FT_PREFETCH_AHEAD])], 1, 3);
     while ((sl = &ft[h])->stamp == gen && sl->key != id) h = (h + 1) & mask;
     hit = sl->stamp == gen;
     if (FMI_UNLIKELY(!hit && n == fa->cap)) {

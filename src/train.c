@@ -70,12 +70,7 @@ static uint32_t *map_slot(u64map *m, uint64_t key) {
 #define MAP_PREFETCH_AHEAD 8
 
 static inline void map_prefetch(const u64map *m, uint64_t key) {
-#if defined(__GNUC__)
-  if (m->cap) __builtin_prefetch(&m->slots[mix(key) & (m->cap - 1)], 1, 3);
-#else
-  (void)m;
-  (void)key;
-#endif
+  if (m->cap) FMI_PREFETCH(&m->slots[mix(key) & (m->cap - 1)], 1, 3);
 }
 
 typedef struct given_prior {
