@@ -22,18 +22,24 @@ static const fm_analysis *run(fm_tagger *t, const char *s, const char *lang) {
   return a;
 }
 
+/* Appends "|text" (no bar first) to buf of cap bytes at *n, when it fits. */
+static void join_add(char *buf, size_t cap, size_t *n, const char *t,
+                     size_t len) {
+  if (*n + len + 2 >= cap) return;
+  if (*n) buf[(*n)++] = '|';
+  memcpy(buf + *n, t, len);
+  *n += len;
+  buf[*n] = 0;
+}
+
 /* All features as "f1|f2|..." (bigrams keep their blank). One buffer per
  * thread: the threads test digests on two threads at once (TSan). */
 static char *features(const fm_analysis *a) {
   static _Thread_local char buf[8192];
   size_t i, n = 0;
   buf[0] = 0;
-  for (i = 0; i < a->n_features && n + a->features[i].len + 2 < sizeof buf; i++) {
-    if (i) buf[n++] = '|';
-    memcpy(buf + n, a->features[i].text, a->features[i].len);
-    n += a->features[i].len;
-  }
-  buf[n] = 0;
+  for (i = 0; i < a->n_features; i++)
+    join_add(buf, sizeof buf, &n, a->features[i].text, a->features[i].len);
   return buf;
 }
 
@@ -107,12 +113,8 @@ static char *token_texts(const fm_analysis *a) {
   static char buf[1024];
   size_t i, n = 0;
   buf[0] = 0;
-  for (i = 0; i < a->n_tokens && n + a->tokens[i].len + 2 < sizeof buf; i++) {
-    if (i) buf[n++] = '|';
-    memcpy(buf + n, a->tokens[i].text, a->tokens[i].len);
-    n += a->tokens[i].len;
-  }
-  buf[n] = 0;
+  for (i = 0; i < a->n_tokens; i++)
+    join_add(buf, sizeof buf, &n, a->tokens[i].text, a->tokens[i].len);
   return buf;
 }
 
