@@ -276,39 +276,6 @@ static int cmp_size(const void *x, const void *y) {
   return a < b ? -1 : a > b;
 }
 
-/* Chooses up to `cap` candidates from c[0..n) (best first) whose phrases
- * do not overlap: a phrase inside one already chosen is skipped, and a
- * longer phrase holding a chosen one replaces it when it covers at least
- * three quarters of its items ("invoice pdf" over "invoice"). `cnt` gives a
- * candidate's count. Returns how many were chosen, indexes in `out`. */
-static size_t choose(const cand *c, size_t n, size_t cap,
-                     uint64_t (*cnt)(const cand *), size_t *out) {
-  size_t i, k, m = 0;
-  for (i = 0; i < n; i++) {
-    size_t hit = SIZE_MAX, hits = 0;
-    if (!(c[i].z > 0)) break;
-    for (k = 0; k < m; k++)
-      if (overlaps(c[out[k]].p->stems, c[i].p->stems) ||
-          overlaps(c[out[k]].p->surface, c[i].p->surface)) {
-        hit = k;
-        hits++;
-      }
-    if (hits == 0) {
-      if (m < cap) out[m++] = i;
-      continue;
-    }
-    if (hits == 1 && c[i].p->order > c[out[hit]].p->order &&
-        cnt(&c[i]) * 4 >= cnt(&c[out[hit]]) * 3)
-      out[hit] = i;
-  }
-  /* best first again: a replacement sits where the phrase it replaced was */
-  qsort(out, m, sizeof *out, cmp_size);
-  return m;
-}
-
-static uint64_t req_count(const cand *c) { return c->r->df; }
-static uint64_t cur_count(const cand *c) { return c->p->df[FMI_CUR]; }
-
 /* Whether an exemplar's terms hold the phrase as consecutive words. */
 static bool has_phrase(const char *terms, const char *stems) {
   size_t n = strlen(stems);
@@ -322,6 +289,71 @@ static bool has_phrase(const char *terms, const char *stems) {
   }
   return false;
 }
+
+/* Exemplars that must hold a phrase before a sample of its items can
+ * judge it a shadow. */
+#define SHADOW_MIN_EXEMPLARS 3
+
+/* Whether phrase `b` (of `count_b` items in the area) only ever occurs
+ * with phrase `a` among the area's exemplars ("last" in "the last few
+ * weeks", next to "week"): every exemplar that holds b holds a, and they
+ * are all of b's items or at least SHADOW_MIN_EXEMPLARS of them. Listing
+ * b would repeat a's quotes under another word. */
+static bool shadowed(const fmi_agg_reservoir *ex, const char *a,
+                     const char *b, uint64_t count_b) {
+  size_t i, with_b = 0;
+  for (i = 0; i < ex->n; i++) {
+    const char *t = ex->items[i].terms;
+    if (!has_phrase(t, b)) continue;
+    if (!has_phrase(t, a)) return false;
+    with_b++;
+  }
+  return with_b > 0 &&
+         (with_b >= SHADOW_MIN_EXEMPLARS || with_b >= count_b);
+}
+
+/* Chooses up to `cap` candidates from c[0..n) (best first) whose phrases
+ * do not overlap: a phrase inside one already chosen is skipped, and a
+ * longer phrase holding a chosen one replaces it when it covers at least
+ * three quarters of its items ("invoice pdf" over "invoice"). With `ex`
+ * (an area's exemplars), a phrase shadowed by one already chosen is
+ * skipped too. `cnt` gives a candidate's count. Returns how many were
+ * chosen, indexes in `out`. */
+static size_t choose(const cand *c, size_t n, size_t cap,
+                     uint64_t (*cnt)(const cand *),
+                     const fmi_agg_reservoir *ex, size_t *out) {
+  size_t i, k, m = 0;
+  for (i = 0; i < n; i++) {
+    size_t hit = SIZE_MAX, hits = 0;
+    if (!(c[i].z > 0)) break;
+    for (k = 0; k < m; k++)
+      if (overlaps(c[out[k]].p->stems, c[i].p->stems) ||
+          overlaps(c[out[k]].p->surface, c[i].p->surface)) {
+        hit = k;
+        hits++;
+      }
+    if (hits == 0) {
+      if (m < cap) {
+        bool shadow = false;
+        for (k = 0; ex && k < m && !shadow; k++)
+          shadow = cnt(&c[i]) <= cnt(&c[out[k]]) &&
+                   shadowed(ex, c[out[k]].p->stems, c[i].p->stems,
+                            cnt(&c[i]));
+        if (!shadow) out[m++] = i;
+      }
+      continue;
+    }
+    if (hits == 1 && c[i].p->order > c[out[hit]].p->order &&
+        cnt(&c[i]) * 4 >= cnt(&c[out[hit]]) * 3)
+      out[hit] = i;
+  }
+  /* best first again: a replacement sits where the phrase it replaced was */
+  qsort(out, m, sizeof *out, cmp_size);
+  return m;
+}
+
+static uint64_t req_count(const cand *c) { return c->r->df; }
+static uint64_t cur_count(const cand *c) { return c->p->df[FMI_CUR]; }
 
 /* A verbatim's gist: its first 48 letters and digits, lower-cased, so the
  * same sentence sent twice (or with a typo fixed) is quoted once. */
@@ -409,7 +441,8 @@ static fm_status build_requirements(fmi_report *rep, fm_error *err) {
     ra->phrases = fmi_calloc(rep->opts.phrases, sizeof *ra->phrases);
     if (!ra->phrases) goto nomem;
     for (j = lo; j < n && c[j].r->area == ra->label; j++) {}
-    m = choose(c + lo, j - lo, rep->opts.phrases, req_count, pick);
+    m = choose(c + lo, j - lo, rep->opts.phrases, req_count,
+               &a->exemplars[ra->label], pick);
     for (k = 0; k < m; k++) {
       const cand *cj = &c[lo + pick[k]];
       fmi_rep_phrase *ph = &ra->phrases[ra->n_phrases++];
@@ -474,7 +507,7 @@ static fm_status build_emerging(fmi_report *rep, fm_error *err) {
     fmi_free(c);
     return fmi_fail(err, FM_ENOMEM, "out of memory");
   }
-  m = choose(c, n, rep->opts.emerging, cur_count, pick);
+  m = choose(c, n, rep->opts.emerging, cur_count, NULL, pick);
   for (i = 0; i < m; i++) {
     const cand *ci = &c[pick[i]];
     fmi_rep_phrase *ph = &rep->emerging[rep->n_emerging++];
@@ -880,7 +913,8 @@ void fmi_rep_requirements_note(const fmi_report *rep,
   fmi_out_s(o, st->lt);
   fmi_out_c(o, ' ');
   fmi_out_dbl(o, rep->opts.alpha, 3);
-  fmi_out_s(o, "), with the clearest verbatims (redacted).");
+  fmi_out_s(o, "), with the clearest verbatims (redacted); a phrase "
+               "found only together with one listed above it is left out.");
 }
 
 void fmi_rep_emerging_note(const fmi_report *rep, const fmi_rep_style *st,
