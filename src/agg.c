@@ -323,9 +323,7 @@ void fm_agg_free(fm_agg *a) {
   fmi_free(a->t_label);
   fmi_free(a->t_ppm);
   fmi_free(a->t_review);
-  fmi_free(a->grams);
-  fmi_free(a->grams_tmp);
-  fmi_free(a->t_cls);
+  fmi_agg_grams_free(&a->grams);
   fmi_buf_free(&a->scratch);
   fmi_free(a);
 }
@@ -1079,15 +1077,11 @@ static inline const void *phrase_line(const fm_agg *a, const fmi_agg_gram *gr,
  * the aggregate. Each token's class is worked out once (a token is in up
  * to three grams), and each start's grams are built by appending to the
  * previous one: the key of "a b c" is the key of "a b", a blank and "c". */
-static bool find_grams(const fm_token *toks, size_t n_tok,
-                       fmi_agg_gram **grams, size_t *cap_grams,
-                       fmi_agg_gram **tmp, size_t *cap_tmp,
-                       unsigned char **cls_buf, size_t *cap_cls,
-                       size_t *n_out) {
+static bool find_grams(const fm_token *toks, size_t n_tok, fmi_agg_grams *g) {
   size_t i, n_grams = 0;
   unsigned char *cls;
-  if (!grow((void **)cls_buf, cap_cls, n_tok, 1)) return false;
-  cls = *cls_buf;
+  if (!grow((void **)&g->cls, &g->cap_cls, n_tok, 1)) return false;
+  cls = g->cls;
   for (i = 0; i < n_tok; i++) cls[i] = (unsigned char)token_class(&toks[i]);
   for (i = 0; i < n_tok; i++) {
     char key[FMI_PHRASE_MAX_BYTES];
@@ -1106,18 +1100,20 @@ static bool find_grams(const fm_token *toks, size_t n_tok,
       len += sl;
       for (k = 0; k < n; k++) c3[k] = cls[i + k];
       if (!gram_ok(c3, n)) continue;
-      if (n_grams == *cap_tmp &&
-          !grow((void **)tmp, cap_tmp, n_grams + 1, sizeof **tmp))
+      if (n_grams == g->cap_tmp &&
+          !grow((void **)&g->tmp, &g->cap_tmp, n_grams + 1, sizeof *g->tmp))
         return false;
-      (*tmp)[n_grams].hash = fmi_hash64_inline(key, len);
-      (*tmp)[n_grams].start = (uint32_t)i;
-      (*tmp)[n_grams].n = (uint32_t)n;
+      g->tmp[n_grams].hash = fmi_hash64_inline(key, len);
+      g->tmp[n_grams].start = (uint32_t)i;
+      g->tmp[n_grams].n = (uint32_t)n;
       n_grams++;
     }
   }
-  if (!grow((void **)grams, cap_grams, n_grams, sizeof **grams)) return false;
-  radix_sort_grams(*grams, *tmp, n_grams);
-  *n_out = n_grams;
+  if (!grow((void **)&g->grams, &g->cap_grams, n_grams, sizeof *g->grams))
+    return false;
+  radix_sort_grams(g->grams, g->tmp, n_grams);
+  g->n_grams = n_grams;
+  g->ready = 1;
   return true;
 }
 
@@ -1129,34 +1125,21 @@ void fmi_agg_grams_free(fmi_agg_grams *g) {
   memset(g, 0, sizeof *g);
 }
 
-/* Counts an item's phrases. `shared`, when given, holds (or receives) the
- * item's grams for every aggregate it is added to. */
+/* Counts an item's phrases. `ig` holds the item's grams, or receives
+ * them when not ready. */
 static fm_status add_phrases(fm_agg *a, const fm_token *toks, size_t n_tok,
                              unsigned w, int64_t day, long area, int req,
                              const char *account, size_t account_len,
-                             fmi_agg_grams *shared, fm_error *err) {
-  size_t n_grams = 0, g;
+                             fmi_agg_grams *ig, fm_error *err) {
+  size_t n_grams, g;
   const fmi_agg_gram *grams;
   fm_status st;
   fmi_buf *b = &a->scratch;
   uint32_t acc = 0;
   if (account_len) acc = account_hash32(account, account_len);
-  if (!shared) {
-    if (!find_grams(toks, n_tok, &a->grams, &a->cap_grams, &a->grams_tmp,
-                    &a->cap_grams_tmp, &a->t_cls, &a->cap_cls, &n_grams))
-      goto nomem;
-    grams = a->grams;
-  } else {
-    if (!shared->ready) {
-      if (!find_grams(toks, n_tok, &shared->grams, &shared->cap_grams,
-                      &shared->tmp, &shared->cap_tmp, &shared->cls,
-                      &shared->cap_cls, &shared->n_grams))
-        goto nomem;
-      shared->ready = 1;
-    }
-    grams = shared->grams;
-    n_grams = shared->n_grams;
-  }
+  if (!ig->ready && !find_grams(toks, n_tok, ig)) goto nomem;
+  grams = ig->grams;
+  n_grams = ig->n_grams;
   for (g = 0; g < n_grams && g < 3 * PHRASE_AHEAD; g++)
     PREFETCH_PHRASE(a, &grams[g], 0);
   for (g = 0; g < n_grams && g < 2 * PHRASE_AHEAD; g++)
@@ -1290,7 +1273,7 @@ done:
 }
 
 static fm_status add_item(fm_agg *a, const fm_agg_item *in,
-                          fmi_agg_grams *shared, fm_error *err) {
+                          fmi_agg_grams *ig, fm_error *err) {
   fm_agg_item it = FM_AGG_ITEM_INIT;
   size_t i, h;
   unsigned src, w;
@@ -1459,7 +1442,7 @@ static fm_status add_item(fm_agg *a, const fm_agg_item *in,
          a->t_label[a->h_kind] == a->l_complaint);
   if (it.tokens && it.n_tokens) {
     st = add_phrases(a, it.tokens, it.n_tokens, w, fmi_agg_day(it.date), area,
-                     req, it.account, account_len, shared, err);
+                     req, it.account, account_len, ig, err);
     if (st != FM_OK) return st;
   }
   if (req) {
@@ -1478,7 +1461,8 @@ static fm_status add_item(fm_agg *a, const fm_agg_item *in,
 }
 
 fm_status fm_agg_add(fm_agg *a, const fm_agg_item *in, fm_error *err) {
-  return add_item(a, in, NULL, err);
+  a->grams.ready = 0; /* an item of its own */
+  return add_item(a, in, &a->grams, err);
 }
 
 fm_status fmi_agg_add_shared(fm_agg *a, const fm_agg_item *item,
@@ -1695,7 +1679,7 @@ fm_status fm_agg_stats_get(const fm_agg *a, fm_agg_stats *out, fm_error *err) {
   bytes = sizeof *a + a->cap_phrases * sizeof *a->phrases +
           a->phrase_index.cap * 4 + a->cap_reqs * sizeof *a->reqs +
           a->req_index.cap * 4 + a->cap_accounts * sizeof *a->accounts +
-          a->account_index.cap * 4 + a->cap_grams * sizeof(fmi_agg_gram) +
+          a->account_index.cap * 4 + a->grams.cap_grams * sizeof(fmi_agg_gram) +
           a->scratch.cap;
   for (i = 0; i < a->n_phrases; i++)
     bytes += strlen(a->phrases[i].stems) + a->phrases[i].surface_len + 34;

@@ -140,6 +140,20 @@ typedef struct fmi_agg_index {
   size_t cap; /* power of two, or 0 */
 } fmi_agg_index;
 
+/* An item's keyphrase candidates, worked out by the first aggregate the
+ * item is added to through fmi_agg_add_shared and reused by the others
+ * (they depend on the tokens only). Zero-initialize; set ready = 0 before
+ * each new item; fmi_agg_grams_free at the end. */
+typedef struct fmi_agg_grams {
+  struct fmi_agg_gram *grams;
+  size_t n_grams, cap_grams;
+  struct fmi_agg_gram *tmp;
+  size_t cap_tmp;
+  unsigned char *cls;
+  size_t cap_cls;
+  int ready;
+} fmi_agg_grams;
+
 struct fm_agg {
   /* options (compared by fm_agg_merge) */
   fmi_agg_headdef *heads;
@@ -198,12 +212,7 @@ struct fm_agg {
   long *t_label;          /* n_heads: label index or -1 */
   uint32_t *t_ppm;
   unsigned char *t_review;
-  struct fmi_agg_gram *grams;
-  size_t cap_grams;
-  struct fmi_agg_gram *grams_tmp; /* the grams before sorting */
-  size_t cap_grams_tmp;
-  unsigned char *t_cls;   /* token classes of the item being added */
-  size_t cap_cls;
+  fmi_agg_grams grams;    /* fm_agg_add's: the item's own */
   fmi_buf scratch;
 };
 
@@ -243,19 +252,6 @@ int fmi_agg_kept_cmp(const fm_agg *a, const fmi_agg_kept *x,
 fm_status fmi_agg_phrase_surface_min(fmi_agg_phrase *p, const char *s,
                                      size_t n);
 
-/* An item's keyphrase candidates, worked out by the first aggregate the
- * item is added to through fmi_agg_add_shared and reused by the others
- * (they depend on the tokens only). Zero-initialize; set ready = 0 before
- * each new item; fmi_agg_grams_free at the end. */
-typedef struct fmi_agg_grams {
-  struct fmi_agg_gram *grams;
-  size_t n_grams, cap_grams;
-  struct fmi_agg_gram *tmp;
-  size_t cap_tmp;
-  unsigned char *cls;
-  size_t cap_cls;
-  int ready;
-} fmi_agg_grams;
 void fmi_agg_grams_free(fmi_agg_grams *g);
 /* fm_agg_add with the item's grams shared with other aggregates: the same
  * result as fm_agg_add, for less work when an item goes to several. */

@@ -22,15 +22,10 @@ typedef struct contrib {
   const char *text;
 } contrib;
 
-/* Term weights of counts below this come from a table filled with
- * fmi_tf itself: the same doubles, without a log and a branch per
- * feature (a third of a ticket's features occur more than once). */
-#define TF_TABLE 64
-
 struct fmi_scratch {
   const fm_model *model;
   size_t C, H;
-  double tf[TF_TABLE];
+  double tf[FMI_TF_TABLE]; /* fmi_tf_fill's */
   double *acc, *scores, *prob;
   float *accf;      /* dense blocks' sums */
   double *x;        /* per document feature: weight (0 = not in index) */
@@ -50,14 +45,12 @@ struct fmi_scratch {
 
 fm_status fmi_scratch_new(const fm_model *m, fmi_scratch **out) {
   fmi_scratch *s = fmi_calloc(1, sizeof *s);
-  size_t i;
   *out = NULL;
   if (!s) return FM_ENOMEM;
   s->model = m;
   s->C = m->n_classes;
   s->H = m->n_heads;
-  for (i = 1; i < TF_TABLE; i++)
-    s->tf[i] = fmi_tf(m->set.sublinear, (uint32_t)i);
+  fmi_tf_fill(m->set.sublinear, s->tf);
   s->acc = fmi_calloc(s->C + 1, sizeof *s->acc);
   s->accf = fmi_calloc(s->C + 4, sizeof *s->accf);
   s->scores = fmi_calloc(s->C + 1, sizeof *s->scores);
@@ -163,26 +156,6 @@ static void add_dense(float *acc, const unsigned char *p, size_t n, float x) {
  * several misses are in flight at once. */
 #define PREFETCH_AHEAD 16
 
-/* fmi_doc_weights (model.h), with the term weights of small counts from
- * the scratch's table; test_classify checks the scores against
- * fmi_doc_weights to the bit. */
-static void doc_weights(const fmi_scratch *s, const fmi_settings *set,
-                        const fm_feature *f, size_t n, double *x) {
-  double ss[2] = {0, 0}, norm[2] = {1, 1};
-  bool split = (set->flags & FMI_SETF_SPLIT_NORM) != 0;
-  size_t i;
-  for (i = 0; i < n; i++) {
-    uint32_t c = f[i].count;
-    x[i] = c < TF_TABLE ? s->tf[c] : fmi_tf(set->sublinear, c);
-    ss[split && f[i].kind == FM_FEATURE_CHARGRAM] += x[i] * x[i];
-  }
-  if (!set->length_norm) return;
-  if (ss[0] > 0) norm[0] = sqrt(ss[0]);
-  if (ss[1] > 0) norm[1] = sqrt(ss[1]);
-  for (i = 0; i < n; i++)
-    x[i] /= norm[split && f[i].kind == FM_FEATURE_CHARGRAM];
-}
-
 fm_status fmi_score(const fm_model *m, fmi_scratch *s, const fm_analysis *an,
                     const double **scores, fm_error *err) {
   size_t i, C = m->n_classes, nf = an->n_features;
@@ -199,8 +172,9 @@ fm_status fmi_score(const fm_model *m, fmi_scratch *s, const fm_analysis *an,
   }
   memset(s->acc, 0, C * sizeof *s->acc);
   memset(s->accf, 0, C * sizeof *s->accf);
-  /* The same per-document weights as training (train.c). */
-  doc_weights(s, &m->set, ft, nf, s->x);
+  /* The same per-document weights as training (train.c); test_classify
+   * checks the scores against fmi_doc_weights without the table. */
+  fmi_doc_weights(&m->set, s->tf, ft, nf, s->x);
   /* Three stages in flight: prefetch the slot of feature i, look up
    * feature i - A and prefetch its block, add up the block of feature
    * i - 2A. */

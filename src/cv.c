@@ -177,12 +177,12 @@ static void work_prepare(cv_work *w, const unsigned char *excluded) {
        * entry to the next: fetched ahead in two steps (the list bounds,
        * then the list and its masses) so several misses overlap. */
       if (e + 2 * CV_AHEAD < d->off[i + 1]) {
-        FMI_PREFETCH(&c->post_off[d->feat[e + 2 * CV_AHEAD]], 1, 3);
+        FMI_PREFETCH(&c->post_off[d->feat[e + 2 * CV_AHEAD]], 0, 3);
         FMI_PREFETCH(&w->df[d->feat[e + 2 * CV_AHEAD]], 1, 3);
       }
       if (e + CV_AHEAD < d->off[i + 1]) {
         size_t o = c->post_off[d->feat[e + CV_AHEAD]];
-        FMI_PREFETCH(&c->post_class[o], 1, 3);
+        FMI_PREFETCH(&c->post_class[o], 0, 3);
         FMI_PREFETCH(&w->mass[o], 1, 3);
       }
       f = d->feat[e];

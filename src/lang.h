@@ -18,14 +18,7 @@
 const char *fmi_langid(const char *text, size_t len, const fmi_seg *segs,
                        size_t n);
 
-/* fmi_langid with the fmi_word_bits of every segment that has letters
- * (bits[i] for segs[i]; others are not read), so the pipeline looks each
- * word up once for identification and stopwords. An entry that is
- * FMI_WORD_BITS_UNKNOWN is filled in for the words identification reads.
- * bits may be NULL. */
 #define FMI_WORD_BITS_UNKNOWN UINT32_MAX /* never a word's bits */
-const char *fmi_langid_bits(const char *text, size_t len, const fmi_seg *segs,
-                            size_t n, uint32_t *bits);
 
 /* A per-tagger cache of words: their fmi_word_bits and what they add to
  * identification. One thread at a time. Errors: FM_ENOMEM. */
@@ -36,7 +29,12 @@ void fmi_words_free(fmi_words *c);
 /* fmi_word_bits through the cache c (NULL: uncached). */
 uint32_t fmi_words_bits(fmi_words *c, const char *w, size_t n);
 
-/* fmi_langid_bits through the cache c (NULL: uncached); the same answer. */
+/* fmi_langid with the fmi_word_bits of every segment that has letters
+ * (bits[i] for segs[i]; others are not read), so the pipeline looks each
+ * word up once for identification and stopwords: an entry that is
+ * FMI_WORD_BITS_UNKNOWN is filled in for the words identification reads.
+ * bits may be NULL. Through the word cache c (NULL: uncached). The same
+ * answer as fmi_langid. */
 const char *fmi_langid_cached(const char *text, size_t len,
                               const fmi_seg *segs, size_t n,
                               uint32_t *bits, fmi_words *c);

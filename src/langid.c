@@ -741,8 +741,6 @@ fm_status fmi_words_new(fmi_words **out, fm_error *err) {
 
 void fmi_words_free(fmi_words *c) { fmi_free(c); }
 
-/* The entry of w (1 <= n <= WC_WORD), made on a miss with its bits; valid
- * until the next call. */
 /* The m (1..8) bytes at p as a little-endian number, zero-padded, read
  * in at most three loads (XXH3's trick for short inputs). */
 static inline uint64_t wc_tail(const unsigned char *p, size_t m) {
@@ -758,6 +756,8 @@ static inline uint64_t wc_tail(const unsigned char *p, size_t m) {
          (uint64_t)p[m - 1] << (8 * (m - 1));
 }
 
+/* The entry of w (1 <= n <= WC_WORD), made on a miss with its bits; valid
+ * until the next call. */
 static wc_entry *wc_find(fmi_words *c, const char *w, size_t n) {
   const unsigned char *u = (const unsigned char *)w;
   uint64_t k[3], h;
@@ -934,12 +934,7 @@ static const uint8_t script_bytes[FMI_SCRIPT__COUNT] = {
 
 const char *fmi_langid(const char *text, size_t len, const fmi_seg *segs,
                        size_t n) {
-  return fmi_langid_bits(text, len, segs, n, NULL);
-}
-
-const char *fmi_langid_bits(const char *text, size_t len, const fmi_seg *segs,
-                            size_t n, uint32_t *bits) {
-  return fmi_langid_cached(text, len, segs, n, bits, NULL);
+  return fmi_langid_cached(text, len, segs, n, NULL, NULL);
 }
 
 const char *fmi_langid_cached(const char *text, size_t len,

@@ -578,7 +578,8 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
   size_t clean_len, shown_len = 0, work_len = 0, norm_len, nseg = 0, i, ntok = 0;
   size_t max_feats, sum_stem = 0;
   fmi_seg *segs = NULL;
-  uint32_t *bits = NULL; /* fmi_word_bits per segment, when identified */
+  uint32_t *bits = NULL; /* fmi_word_bits per segment, as far as
+                            identification looked them up */
   fm_token *toks;
   fm_status st;
   feat_acc fa;
@@ -651,7 +652,8 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
       an->lang_given = 1;
     } else if (stages & FM_STAGE_LANGID) {
       /* each word looked up once, for identification and stopwords:
-       * identification fills in the words it reads, the rest after */
+       * identification fills in the words it reads, the token loop below
+       * the rest (numbers it reads need no stopword bits) */
       bits = fmi_arena_alloc(&p->arena, (nseg ? nseg : 1) * sizeof *bits);
       if (!bits) goto arena_fail;
       for (i = 0; i < nseg; i++)
@@ -662,10 +664,6 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
                       : 0;
       an->lang =
           fmi_langid_cached(norm, norm_len, segs, nseg, bits, p->words);
-      for (i = 0; i < nseg; i++)
-        if (bits[i] == FMI_WORD_BITS_UNKNOWN)
-          bits[i] = fmi_words_bits(p->words, norm + segs[i].start,
-                                   segs[i].end - segs[i].start);
     } else {
       an->lang = "und";
     }
@@ -735,11 +733,13 @@ fm_status fmi_pipeline_run(fmi_pipeline *p, const char *text, size_t len,
           t->text = t->stem = w;
           t->len = t->stem_len = wl;
         }
-        wc = li < 0 ? fmi_word_class(an->lang, w, wl)
-                    : fmi_word_class_bits(li, bits && !el
-                                                  ? bits[i]
-                                                  : fmi_words_bits(p->words,
-                                                                   w, wl));
+        if (li < 0) {
+          wc = fmi_word_class(an->lang, w, wl);
+        } else {
+          uint32_t wb = bits && !el ? bits[i] : FMI_WORD_BITS_UNKNOWN;
+          if (wb == FMI_WORD_BITS_UNKNOWN) wb = fmi_words_bits(p->words, w, wl);
+          wc = fmi_word_class_bits(li, wb);
+        }
         if ((stages & FM_STAGE_NEGATION) && (wc & FMI_WORD_NEG)) {
           t->flags |= FM_TOKEN_NEGATOR;
           if (negating) t->flags |= FM_TOKEN_NEGATED;

@@ -353,7 +353,7 @@ fm_status fmi_trainer_add_features(fm_trainer *tr, const fm_feature *feats,
       if (st != FM_OK) goto fail_st;
     }
   }
-  fmi_doc_weights(&tr->set, feats, nf, tr->w);
+  fmi_doc_weights(&tr->set, NULL, feats, nf, tr->w);
   /* Features: find or add, without touching counts yet. */
   for (i = 0; i < nf && i < MAP_PREFETCH_AHEAD; i++)
     map_prefetch(&tr->feat_map, feats[i].id);

@@ -78,13 +78,8 @@ size_t fmi_utf8_sanitize(const char *in, size_t n, char *out,
         i += 8;
         o += 8;
       }
-      if (i == n) break;
-      c = s[i];
-      if (c < 0x80) {
-        out[o++] = c ? (char)c : ' ';
-        i++;
-        continue;
-      }
+      /* what stopped it (a NUL, another sequence, the end) is handled
+       * below, as after the two-byte run */
     }
     /* eight bytes of two-byte letters (Greek, Cyrillic, Hebrew, Arabic)
      * and ASCII at a time, while they hold no NUL and no other sequence

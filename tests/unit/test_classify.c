@@ -497,7 +497,7 @@ static void test_score_matches_reference(void **state) {
                      FM_OK);
     assert_true(an->n_features <= 256);
     assert_int_equal(fmi_score(m, sc, an, &scores, &err), FM_OK);
-    fmi_doc_weights(&m->set, an->features, an->n_features, x);
+    fmi_doc_weights(&m->set, NULL, an->features, an->n_features, x);
     for (i = 0; i < an->n_features; i++) {
       uint32_t row, block, n = 0;
       const unsigned char *p = NULL;

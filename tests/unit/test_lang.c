@@ -413,7 +413,8 @@ static void test_word_bits(void **state) {
   assert_int_equal(fmi_word_bits("", 0), 0);
 }
 
-/* fmi_langid_bits, given each word's bits, identifies as fmi_langid. */
+/* fmi_langid_cached without a cache, given each word's bits, identifies
+ * as fmi_langid. */
 static void test_langid_bits(void **state) {
   static const char *const texts[] = {
       "the export does not work since the last update",
@@ -433,9 +434,9 @@ static void test_langid_bits(void **state) {
     size_t n = split(t, segs, 512);
     for (k = 0; k < n; k++)
       bits[k] = fmi_word_bits(t + segs[k].start, segs[k].end - segs[k].start);
-    assert_string_equal(fmi_langid_bits(t, strlen(t), segs, n, bits),
+    assert_string_equal(fmi_langid_cached(t, strlen(t), segs, n, bits, NULL),
                         fmi_langid(t, strlen(t), segs, n));
-    assert_string_equal(fmi_langid_bits(t, strlen(t), segs, n, NULL),
+    assert_string_equal(fmi_langid_cached(t, strlen(t), segs, n, NULL, NULL),
                         fmi_langid(t, strlen(t), segs, n));
   }
 }

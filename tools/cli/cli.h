@@ -6,7 +6,6 @@
 #define FM_CLI_H
 
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -57,10 +56,6 @@ void cli_on_stop_signals(void (*handler)(int));
  * error and exit EXIT_IO. */
 FILE *cli_temp_open(const char *path, char *tmpl, mode_t mode,
                     void (*cleanup)(void));
-/* True when path exists and is neither a regular file nor a folder: a
- * device or a pipe, which cli_temp_open writes directly and next to which
- * no other file belongs (no /dev/null.rejects.jsonl). */
-bool cli_is_stream(const char *path);
 void cli_temp_commit(FILE *f, char *tmpl, const char *path,
                      void (*cleanup)(void));
 

@@ -911,7 +911,6 @@ static void on_signal(int sig) {
   _exit(128 + sig);
 }
 
-
 /* Dies without leaving temporary files behind. */
 #define die_clean(...) cli_die_after(remove_temps, __VA_ARGS__)
 
@@ -1214,9 +1213,9 @@ int cmd_tag(int argc, char **argv) {
     out_name = out_path;
     out = open_temp(out_path, tmp_out, 0666 & ~mask);
     /* Rejects go next to an output file; beside a device or a pipe
-     * (-o /dev/null) they would be a file in /dev: reasons on stderr, as
-     * without -o. */
-    if (!rej_path && !cli_is_stream(out_path)) {
+     * (-o /dev/null, written without a temporary: tmp_out is empty) they
+     * would be a file in /dev: reasons on stderr, as without -o. */
+    if (!rej_path && tmp_out[0]) {
       snprintf(rej_default, sizeof rej_default, "%s.rejects.jsonl", out_path);
       rej_path = rej_default;
     }

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -81,7 +82,9 @@ void cli_on_stop_signals(void (*handler)(int)) {
   sigaction(SIGTERM, &sa, NULL);
 }
 
-bool cli_is_stream(const char *path) {
+/* Whether path exists and is neither a regular file nor a folder: a
+ * device or a pipe. */
+static bool is_stream(const char *path) {
   struct stat sb;
   return stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode);
 }
@@ -95,7 +98,7 @@ FILE *cli_temp_open(const char *path, char *tmpl, mode_t mode,
    * temporary renamed over it would replace /dev/null with a file. No
    * temporary then, so tmpl stays empty and nothing is ever unlinked. */
   tmpl[0] = 0;
-  if (cli_is_stream(path)) {
+  if (is_stream(path)) {
     f = fopen(path, "w");
     if (!f)
       cli_die_after(cleanup, EXIT_IO, "%s: cannot open: %s", path,
