@@ -248,7 +248,8 @@ static inline double fmi_tf(unsigned sublinear, uint32_t count) {
 #define FMI_TF_TABLE 64
 static inline void fmi_tf_fill(unsigned sublinear, double *tab) {
   uint32_t c;
-  for (c = 0; c < FMI_TF_TABLE; c++) tab[c] = fmi_tf(sublinear, c);
+  tab[0] = 0; /* no feature is in a document 0 times (and log 0 is -inf) */
+  for (c = 1; c < FMI_TF_TABLE; c++) tab[c] = fmi_tf(sublinear, c);
 }
 /* A document's feature weights before idf, the same in training, folds
  * and tagging: tf transform (from tf_tab, fmi_tf_fill's, for small
